@@ -1,0 +1,50 @@
+//! The protocol vocabulary: endpoint paths and the discovery document.
+//!
+//! # Why every handler looks stateless
+//!
+//! monban keeps nothing between requests: no database, no in-memory session table. Whatever must
+//! survive from one request to the next travels sealed with the client instead, so any instance
+//! answers any request, instances can be added or stopped at will, and Cloud Run may scale to zero
+//! without logging anyone out. Sibling services never ask monban whether a token is good: they
+//! verify its signature offline against [`JWKS_PATH`], found through [`DISCOVERY_PATH`].
+//!
+//! The router and the discovery document are both built from the constants below, so an
+//! endpoint is advertised exactly when it is routed.
+
+use jsonwebtoken::Algorithm;
+use serde::Serialize;
+
+/// OIDC Discovery 1.0 metadata.
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+/// The public signing keys (RFC 7517 JWK Set).
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// Liveness and readiness for Cloud Run and Knative probes.
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// The OpenID Provider Metadata monban publishes. It lists only what works.
+#[derive(Debug, Serialize)]
+pub struct Discovery {
+    /// Exactly the `iss` of every token.
+    pub issuer: String,
+    /// Where the JWK Set is.
+    pub jwks_uri: String,
+    /// Only the authorization code flow.
+    pub response_types_supported: Vec<&'static str>,
+    /// `sub` is the same for every client.
+    pub subject_types_supported: Vec<&'static str>,
+    /// The algorithms of the published keys, signing key first.
+    pub id_token_signing_alg_values_supported: Vec<Algorithm>,
+}
+
+impl Discovery {
+    /// The discovery document for `issuer` (without a trailing slash) and the keys' algorithms.
+    pub fn new(issuer: &str, algorithms: Vec<Algorithm>) -> Self {
+        Self {
+            issuer: issuer.to_string(),
+            jwks_uri: format!("{issuer}{JWKS_PATH}"),
+            response_types_supported: vec!["code"],
+            subject_types_supported: vec!["public"],
+            id_token_signing_alg_values_supported: algorithms,
+        }
+    }
+}

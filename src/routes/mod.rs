@@ -1,0 +1,4 @@
+//! One thin handler per endpoint.
+
+pub mod health;
+pub mod well_known;

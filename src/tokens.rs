@@ -1,0 +1,269 @@
+//! Minting and verifying monban's own JWTs.
+//!
+//! Signing always uses the active key and writes `kid`, `alg` and `typ` in the header. Verifying
+//! trusts nothing in the header but the `kid`: the algorithm must be the one that key was made for
+//! (so `alg: none` and "HS256 with the public key as secret" fail), the `typ` must be the expected
+//! one (an ID token is not an access token), and `iss` and `exp` must hold at the `now` passed in.
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Header, Validation};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::keys::KeyStore;
+
+/// Header `typ` of access tokens (RFC 9068).
+pub const TYP_ACCESS_TOKEN: &str = "at+jwt";
+/// Header `typ` of ID tokens.
+pub const TYP_ID_TOKEN: &str = "JWT";
+
+/// Why a token was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not a compact JWS, an unknown or `none` algorithm, or bad base64/JSON.
+    #[error("the token is malformed")]
+    Malformed,
+    /// No `kid`, or one that none of monban's keys has.
+    #[error("the token was signed with an unknown key")]
+    UnknownKey,
+    /// The header's `alg` is not the algorithm of the key its `kid` names.
+    #[error("the token's algorithm does not match its key")]
+    AlgorithmMismatch,
+    /// The header's `typ` is not the expected one.
+    #[error("the token is of the wrong type")]
+    WrongType,
+    /// The signature does not verify.
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    /// `iss` is not this monban.
+    #[error("the token was issued by someone else")]
+    WrongIssuer,
+    /// A required claim (`iss`, `exp`) is missing, or a claim has the wrong shape.
+    #[error("the token lacks a required claim")]
+    MissingClaim,
+    /// `exp` is not after `now`.
+    #[error("the token has expired")]
+    Expired,
+    /// Signing failed (a key the crypto library refuses).
+    #[error("the token could not be signed")]
+    Signing,
+}
+
+/// Signs and verifies monban's JWTs for one issuer.
+#[derive(Debug)]
+pub struct Tokens {
+    keys: KeyStore,
+    issuer: String,
+}
+
+impl Tokens {
+    /// Tokens for `issuer` (exactly as it appears in `iss`), signed with `keys`' active key.
+    pub fn new(keys: KeyStore, issuer: impl Into<String>) -> Self {
+        Self {
+            keys,
+            issuer: issuer.into(),
+        }
+    }
+
+    /// The key store.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// The issuer, as written in `iss`.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Signs `claims` with the active key, with header `typ`, `kid` and `alg`.
+    ///
+    /// The caller provides every claim, `iss` and `exp` included.
+    pub fn mint<C: Serialize>(&self, typ: &str, claims: &C) -> Result<String, TokenError> {
+        let key = self.keys.active();
+        let mut header = Header::new(key.alg);
+        header.typ = Some(typ.to_string());
+        header.kid = Some(key.kid.clone());
+        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|_| TokenError::Signing)
+    }
+
+    /// Verifies one of monban's own tokens of type `typ` at time `now` (seconds since the epoch)
+    /// and returns its claims.
+    pub fn verify<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &str,
+        now: u64,
+    ) -> Result<C, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.keys.by_kid(kid))
+            .ok_or(TokenError::UnknownKey)?;
+        if header.alg != key.alg {
+            return Err(TokenError::AlgorithmMismatch);
+        }
+        if header.typ.as_deref() != Some(typ) {
+            return Err(TokenError::WrongType);
+        }
+        let mut validation = Validation::new(key.alg);
+        // Expiry is checked below against the `now` passed in, so tests need no clock games.
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["iss", "exp"]);
+        validation.set_issuer(&[&self.issuer]);
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.decoding, &validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+                ErrorKind::MissingRequiredClaim(_) => TokenError::MissingClaim,
+                ErrorKind::InvalidAlgorithm => TokenError::AlgorithmMismatch,
+                _ => TokenError::Malformed,
+            })?;
+        let exp = data
+            .claims
+            .get("exp")
+            .and_then(Value::as_u64)
+            .ok_or(TokenError::MissingClaim)?;
+        if exp <= now {
+            return Err(TokenError::Expired);
+        }
+        serde_json::from_value(Value::Object(data.claims)).map_err(|_| TokenError::MissingClaim)
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{KeyAlg, KeyStore};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use serde_json::json;
+
+    const ISS: &str = "https://login.example.org";
+
+    fn tokens(alg: KeyAlg) -> Tokens {
+        let dir = tempfile::tempdir().unwrap();
+        crate::keys::keygen(dir.path(), alg, std::time::SystemTime::now()).unwrap();
+        let config = crate::config::Config::load(
+            &[
+                ("MONBAN_ISSUER".to_string(), ISS.to_string()),
+                (
+                    "MONBAN_KEYS_DIR".to_string(),
+                    dir.path().display().to_string(),
+                ),
+            ]
+            .into(),
+        )
+        .unwrap();
+        Tokens::new(KeyStore::load(&config).unwrap(), ISS)
+    }
+
+    fn claims(exp: u64) -> Value {
+        json!({"iss": ISS, "sub": "u1", "exp": exp})
+    }
+
+    #[test]
+    fn a_minted_token_verifies_until_it_expires() {
+        for alg in [KeyAlg::Rs256, KeyAlg::Es256, KeyAlg::EdDsa] {
+            let t = tokens(alg);
+            let jwt = t.mint(TYP_ACCESS_TOKEN, &claims(1000)).unwrap();
+            let c: Value = t.verify(&jwt, TYP_ACCESS_TOKEN, 999).unwrap();
+            assert_eq!(c["sub"], "u1");
+            assert_eq!(
+                t.verify::<Value>(&jwt, TYP_ACCESS_TOKEN, 1000),
+                Err(TokenError::Expired)
+            );
+            assert_eq!(
+                t.verify::<Value>(&jwt, TYP_ID_TOKEN, 999),
+                Err(TokenError::WrongType)
+            );
+        }
+    }
+
+    fn forge(header: Value, payload: &Value, signature: &[u8]) -> String {
+        format!(
+            "{}.{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(payload.to_string()),
+            B64.encode(signature)
+        )
+    }
+
+    #[test]
+    fn alg_none_and_hs256_with_the_public_key_are_refused() {
+        let t = tokens(KeyAlg::Rs256);
+        let kid = t.keys().active().kid.clone();
+        let none = forge(
+            json!({"alg": "none", "typ": TYP_ACCESS_TOKEN, "kid": kid}),
+            &claims(1000),
+            b"",
+        );
+        assert_eq!(
+            t.verify::<Value>(&none, TYP_ACCESS_TOKEN, 1),
+            Err(TokenError::Malformed)
+        );
+        // HS256 keyed with the published JWK's bytes: the classic key-confusion attack.
+        let public = serde_json::to_vec(&t.keys().jwks()).unwrap();
+        let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some(kid);
+        header.typ = Some(TYP_ACCESS_TOKEN.into());
+        let hs = jsonwebtoken::encode(
+            &header,
+            &claims(1000),
+            &jsonwebtoken::EncodingKey::from_secret(&public),
+        )
+        .unwrap();
+        assert_eq!(
+            t.verify::<Value>(&hs, TYP_ACCESS_TOKEN, 1),
+            Err(TokenError::AlgorithmMismatch)
+        );
+    }
+
+    #[test]
+    fn unknown_kid_tampering_and_foreign_issuer_are_refused() {
+        let t = tokens(KeyAlg::Es256);
+        let other = tokens(KeyAlg::Es256);
+        let foreign = other.mint(TYP_ACCESS_TOKEN, &claims(1000)).unwrap();
+        assert_eq!(
+            t.verify::<Value>(&foreign, TYP_ACCESS_TOKEN, 1),
+            Err(TokenError::UnknownKey)
+        );
+        let jwt = t.mint(TYP_ACCESS_TOKEN, &claims(1000)).unwrap();
+        let (head, rest) = jwt.split_once('.').unwrap();
+        let (_, sig) = rest.split_once('.').unwrap();
+        let tampered = format!(
+            "{head}.{}.{sig}",
+            B64.encode(json!({"iss": ISS, "sub": "admin", "exp": 1000}).to_string())
+        );
+        assert_eq!(
+            t.verify::<Value>(&tampered, TYP_ACCESS_TOKEN, 1),
+            Err(TokenError::BadSignature)
+        );
+        let wrong_iss = t
+            .mint(
+                TYP_ACCESS_TOKEN,
+                &json!({"iss": "https://evil.example", "exp": 1000}),
+            )
+            .unwrap();
+        assert_eq!(
+            t.verify::<Value>(&wrong_iss, TYP_ACCESS_TOKEN, 1),
+            Err(TokenError::WrongIssuer)
+        );
+        let no_exp = t.mint(TYP_ACCESS_TOKEN, &json!({"iss": ISS})).unwrap();
+        assert_eq!(
+            t.verify::<Value>(&no_exp, TYP_ACCESS_TOKEN, 1),
+            Err(TokenError::MissingClaim)
+        );
+    }
+}
