@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::keys::{KeyAlg, KeyStore};
-use crate::oidc::{DISCOVERY_PATH, JWKS_PATH};
+use crate::mock_upstream::{Fault, MockOptions, MockUpstream};
+use crate::oidc::DISCOVERY_PATH;
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -41,7 +42,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "RS256")]
         alg: KeyAlg,
     },
-    /// Run on localhost with a throwaway key: for trying monban out and for development.
+    /// Run on localhost with a throwaway key and a mock Google: for trying monban out.
     Dev,
 }
 
@@ -109,8 +110,13 @@ fn serve(env: &HashMap<String, String>) -> ExitCode {
         config.json_logs(env),
         env.get("GOOGLE_CLOUD_PROJECT").cloned(),
     );
-    let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, config.port));
-    let result = actix_web::rt::System::new().block_on(async move {
+    actix_web::rt::System::new().block_on(run_server(config, keys))
+}
+
+/// Binds `0.0.0.0:$PORT` and serves until SIGTERM.
+async fn run_server(config: Config, keys: KeyStore) -> ExitCode {
+    let result = async move {
+        let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, config.port));
         let listener =
             TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let app = Application::build(&config, &keys, listener)?;
@@ -125,14 +131,19 @@ fn serve(env: &HashMap<String, String>) -> ExitCode {
         app.run_until_stopped().await?;
         tracing::info!("monban stopped");
         anyhow::Ok(())
-    });
-    match result {
+    };
+    match result.await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(1, &format!("{e:#}")),
     }
 }
 
-/// `monban dev`: a throwaway key in a temporary folder and a loopback issuer, then `serve`.
+/// The mock upstream's client credentials in `monban dev`.
+const DEV_CLIENT_ID: &str = "monban-dev";
+const DEV_CLIENT_SECRET: &str = "monban-dev-secret";
+
+/// `monban dev`: a throwaway key in a temporary folder, a loopback issuer, and a mock Google
+/// with a few lab users, then `serve`.
 fn dev(mut env: HashMap<String, String>) -> ExitCode {
     let dir = match tempfile::Builder::new().prefix("monban-dev-").tempdir() {
         Ok(dir) => dir,
@@ -141,21 +152,49 @@ fn dev(mut env: HashMap<String, String>) -> ExitCode {
     if let Err(e) = crate::keys::keygen(dir.path(), KeyAlg::Rs256, std::time::SystemTime::now()) {
         return fail(1, &format!("dev: {e:#}"));
     }
-    let port = env.get("PORT").cloned().unwrap_or_else(|| "8080".into());
-    let issuer = format!("http://localhost:{port}");
-    env.insert("PORT".into(), port);
-    env.insert("MONBAN_ISSUER".into(), issuer.clone());
-    env.insert("MONBAN_KEYS_DIR".into(), dir.path().display().to_string());
-    env.remove("MONBAN_SIGNING_KEYS");
-    env.remove("MONBAN_SIGNING_KID");
-    env.entry("MONBAN_ORG_NAME".into())
-        .or_insert_with(|| "monban dev".into());
-    env.entry("MONBAN_LOG_FORMAT".into())
-        .or_insert_with(|| "text".into());
-    println!("monban dev: a throwaway key in {}", dir.path().display());
-    println!("monban dev: issuer    {issuer}");
-    println!("monban dev: discovery {issuer}{DISCOVERY_PATH}");
-    println!("monban dev: keys      {issuer}{JWKS_PATH}");
-    serve(&env)
-    // `dir` is dropped here, deleting the throwaway key.
+    actix_web::rt::System::new().block_on(async move {
+        let mock = match MockUpstream::start(MockOptions {
+            client_id: DEV_CLIENT_ID.into(),
+            client_secret: DEV_CLIENT_SECRET.into(),
+            fault: Fault::None,
+        }) {
+            Ok(mock) => mock,
+            Err(e) => return fail(1, &format!("dev: cannot start the mock upstream: {e:#}")),
+        };
+        let port = env.get("PORT").cloned().unwrap_or_else(|| "8080".into());
+        let issuer = format!("http://localhost:{port}");
+        let mut set = |k: &str, v: String| {
+            env.insert(k.into(), v);
+        };
+        set("PORT", port);
+        set("MONBAN_ISSUER", issuer.clone());
+        set("MONBAN_KEYS_DIR", dir.path().display().to_string());
+        set("MONBAN_UPSTREAM__ISSUER", mock.issuer().to_string());
+        set("MONBAN_UPSTREAM__CLIENT_ID", DEV_CLIENT_ID.into());
+        set("MONBAN_UPSTREAM__CLIENT_SECRET", DEV_CLIENT_SECRET.into());
+        env.remove("MONBAN_SIGNING_KEYS");
+        env.remove("MONBAN_SIGNING_KID");
+        for (key, default) in [
+            ("MONBAN_ORG_NAME", "Example Lab (monban dev)"),
+            ("MONBAN_LOG_FORMAT", "text"),
+            ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
+            ("MONBAN_ALLOWED_EMAILS", "alan.turing@gmail.com"),
+            ("MONBAN_ROLES__ADMIN", "ada@lab.example.org"),
+        ] {
+            env.entry(key.into()).or_insert_with(|| default.into());
+        }
+        let (config, keys) = match load(&env) {
+            Ok(loaded) => loaded,
+            Err(code) => return code,
+        };
+        telemetry::init(config.json_logs(&env), None);
+        println!("monban dev: a throwaway key in {}", dir.path().display());
+        println!("monban dev: mock Google at {}", mock.issuer());
+        println!("monban dev: discovery {issuer}{DISCOVERY_PATH}");
+        println!(
+            "monban dev: open {issuer}/ and sign in (lab users get in; the outsider does not)"
+        );
+        run_server(config, keys).await
+        // `dir` is dropped after this, deleting the throwaway key.
+    })
 }

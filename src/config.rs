@@ -7,7 +7,7 @@
 //! Every problem becomes a [`ConfigError`] that names the key, so a bad deployment stops at start-up
 //! with one clear line instead of failing at the first login.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -87,6 +87,8 @@ pub struct Upstream {
     pub client_id: Option<String>,
     /// monban's OAuth client secret at the upstream.
     pub client_secret: Option<Secret>,
+    /// Timeout of every call to the upstream.
+    pub timeout: Duration,
 }
 
 /// A relying party (sibling service) registered with monban.
@@ -136,6 +138,11 @@ pub struct Config {
     pub allowed_domains: Vec<String>,
     /// Email addresses allowed to sign in (lower-case).
     pub allowed_emails: Vec<String>,
+    /// Role name to the (lower-case) emails that hold it.
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// Secrets that seal login state and sessions; the first seals, all open. Empty: derived from
+    /// the signing keys.
+    pub session_secrets: Vec<Secret>,
     /// Registered relying parties.
     pub clients: Vec<Client>,
     /// Credential lifetimes.
@@ -250,6 +257,21 @@ impl Config {
         );
         line("allowed_domains", list(&self.allowed_domains));
         line("allowed_emails", list(&self.allowed_emails));
+        for (role, members) in &self.roles {
+            line(&format!("roles.{role}"), list(members));
+        }
+        line(
+            "session_secrets",
+            if self.session_secrets.is_empty() {
+                "(derived from the signing keys)".into()
+            } else {
+                format!("{} set", self.session_secrets.len())
+            },
+        );
+        line(
+            "upstream.timeout_secs",
+            self.upstream.timeout.as_secs().to_string(),
+        );
         for c in &self.clients {
             let kind = if c.secret.is_some() {
                 "confidential"
@@ -304,6 +326,10 @@ struct RawConfig {
     #[serde(default)]
     allowed_emails: CommaList,
     #[serde(default)]
+    roles: BTreeMap<String, CommaList>,
+    #[serde(default)]
+    session_secrets: SecretList,
+    #[serde(default)]
     clients: Vec<RawClient>,
     #[serde(default = "default_access_ttl")]
     access_token_ttl_secs: u64,
@@ -328,6 +354,8 @@ struct RawUpstream {
     issuer: String,
     client_id: Option<String>,
     client_secret: Option<Secret>,
+    #[serde(default = "default_upstream_timeout")]
+    timeout_secs: u64,
 }
 
 impl Default for RawUpstream {
@@ -336,7 +364,30 @@ impl Default for RawUpstream {
             issuer: default_upstream_issuer(),
             client_id: None,
             client_secret: None,
+            timeout_secs: default_upstream_timeout(),
         }
+    }
+}
+
+/// Secrets written as a TOML array or, from an environment variable, as `a,b` (kept as written).
+#[derive(Default, Deserialize)]
+#[serde(from = "ListOrString")]
+struct SecretList(Vec<Secret>);
+
+impl From<ListOrString> for SecretList {
+    fn from(v: ListOrString) -> Self {
+        let items = match v {
+            ListOrString::List(items) => items,
+            ListOrString::String(s) => s.split(',').map(str::to_string).collect(),
+        };
+        SecretList(
+            items
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .map(Secret)
+                .collect(),
+        )
     }
 }
 
@@ -387,6 +438,9 @@ fn default_org_name() -> String {
 }
 fn default_upstream_issuer() -> String {
     "https://accounts.google.com".into()
+}
+fn default_upstream_timeout() -> u64 {
+    5
 }
 fn default_access_ttl() -> u64 {
     3600
@@ -443,7 +497,38 @@ impl RawConfig {
                 .upstream
                 .client_secret
                 .filter(|s| !s.expose().is_empty()),
+            timeout: match self.upstream.timeout_secs {
+                0 => {
+                    return Err(ConfigError::new(
+                        "upstream.timeout_secs",
+                        "must be at least 1",
+                    ));
+                }
+                t => Duration::from_secs(t),
+            },
         };
+        for (i, secret) in self.session_secrets.0.iter().enumerate() {
+            if secret.expose().len() < 32 {
+                return Err(ConfigError::new(
+                    "session_secrets",
+                    format!(
+                        "secret {} is {} characters; use at least 32 random ones (e.g. `openssl rand -base64 32`)",
+                        i + 1,
+                        secret.expose().len()
+                    ),
+                ));
+            }
+        }
+        let mut roles = BTreeMap::new();
+        for (role, members) in self.roles {
+            if let Some(bad) = members.0.iter().find(|e| !e.contains('@')) {
+                return Err(ConfigError::new(
+                    format!("roles.{role}"),
+                    format!("{bad:?} is not an email address"),
+                ));
+            }
+            roles.insert(role, members.0);
+        }
         for d in &self.allowed_domains.0 {
             if d.contains('@') || !d.contains('.') {
                 return Err(ConfigError::new(
@@ -486,6 +571,8 @@ impl RawConfig {
             upstream,
             allowed_domains: self.allowed_domains.0,
             allowed_emails: self.allowed_emails.0,
+            roles,
+            session_secrets: self.session_secrets.0,
             clients,
             lifetimes,
             jwks_max_age: Duration::from_secs(self.jwks_max_age_secs),

@@ -85,6 +85,8 @@ pub struct SigningKey {
     pub source_name: String,
     pub(crate) encoding: EncodingKey,
     pub(crate) decoding: DecodingKey,
+    /// Key material from which sealing keys are derived when no session secret is configured.
+    seal_ikm: Vec<u8>,
     jwk: Jwk,
 }
 
@@ -172,6 +174,19 @@ impl KeyStore {
         let mut keys: Vec<Jwk> = self.keys.iter().map(|k| k.jwk.clone()).collect();
         keys.reverse();
         JwkSet { keys }
+    }
+
+    /// Private key material to derive sealing keys from, the signing key's first (it seals), so
+    /// every instance with the same keys agrees without any configured secret.
+    pub fn seal_materials(&self) -> Vec<&[u8]> {
+        let mut out = vec![self.active().seal_ikm.as_slice()];
+        out.extend(
+            self.keys
+                .iter()
+                .filter(|k| k.kid != self.active().kid)
+                .map(|k| k.seal_ikm.as_slice()),
+        );
+        out
     }
 
     /// The distinct algorithms of the published keys, signing key first.
@@ -295,7 +310,7 @@ fn parse_key(
             "not a usable private key: monban reads RSA (2048 bits or more), EC P-256 and Ed25519 keys",
         ));
     };
-    let pem_v1 = pem::encode(&pem::Pem::new(PKCS8_LABEL, v1_der));
+    let pem_v1 = pem::encode(&pem::Pem::new(PKCS8_LABEL, v1_der.clone()));
     let encoding = match alg {
         KeyAlg::Rs256 => EncodingKey::from_rsa_pem(pem_v1.as_bytes()),
         KeyAlg::Es256 => EncodingKey::from_ec_pem(pem_v1.as_bytes()),
@@ -321,6 +336,7 @@ fn parse_key(
         source_name,
         encoding,
         decoding,
+        seal_ikm: v1_der,
         jwk,
     })
 }

@@ -4,8 +4,14 @@
 pub mod cli;
 pub mod config;
 pub mod keys;
+pub mod login;
+pub mod mock_upstream;
 pub mod oidc;
+pub mod pages;
+pub mod policy;
 pub mod routes;
+pub mod seal;
 pub mod startup;
 pub mod telemetry;
 pub mod tokens;
+pub mod upstream;

@@ -20,6 +20,14 @@ pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 /// Liveness and readiness for Cloud Run and Knative probes.
 pub const HEALTH_PATH: &str = "/healthz";
+/// The page for people who come to monban directly.
+pub const HOME_PATH: &str = "/";
+/// Starts a sign-in with the upstream.
+pub const LOGIN_PATH: &str = "/login";
+/// Where the upstream sends the browser back: `{issuer}/callback`.
+pub const CALLBACK_PATH: &str = "/callback";
+/// Ends the SSO session.
+pub const LOGOUT_PATH: &str = "/logout";
 
 /// The OpenID Provider Metadata monban publishes. It lists only what works.
 #[derive(Debug, Serialize)]

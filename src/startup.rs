@@ -3,37 +3,79 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse, HttpServer};
 use anyhow::Context;
 
 use crate::config::Config;
 use crate::keys::KeyStore;
-use crate::oidc::{DISCOVERY_PATH, Discovery, HEALTH_PATH, JWKS_PATH};
-use crate::routes::{health, well_known};
+use crate::login::CookieNames;
+use crate::oidc::{
+    CALLBACK_PATH, DISCOVERY_PATH, Discovery, HEALTH_PATH, HOME_PATH, JWKS_PATH, LOGIN_PATH,
+    LOGOUT_PATH,
+};
+use crate::pages::STYLESHEET_PATH;
+use crate::routes::{health, home, login, well_known};
+use crate::seal::Sealer;
 use crate::telemetry::log_request;
+use crate::upstream::Upstream;
 
-/// What every handler may read. Built once; immutable while the process lives.
+/// What every handler may read. Built once; immutable while the process lives (the upstream
+/// client's discovery and JWKS caches aside, which any instance can refill).
 #[derive(Debug)]
 pub struct AppState {
+    /// The validated configuration.
+    pub config: Config,
     /// The JWK Set, pre-serialized.
     pub jwks: well_known::CachedJson,
     /// The discovery document, pre-serialized.
     pub discovery: well_known::CachedJson,
+    /// Seals login state and sessions.
+    pub sealer: Sealer,
+    /// The upstream (Google) client.
+    pub upstream: Upstream,
+    /// Cookie names and attributes.
+    pub cookies: CookieNames,
 }
 
 impl AppState {
-    /// Serializes the documents that never change while the process lives.
+    /// Serializes the documents that never change while the process lives and derives the
+    /// sealing keys: from `session_secrets`, or else from the signing keys.
     pub fn new(config: &Config, keys: &KeyStore) -> anyhow::Result<Self> {
         let max_age = config.jwks_max_age.as_secs();
         let discovery = Discovery::new(config.issuer_str(), keys.algorithms());
+        let sealer = if config.session_secrets.is_empty() {
+            Sealer::new(keys.seal_materials())
+        } else {
+            Sealer::new(config.session_secrets.iter().map(|s| s.expose().as_bytes()))
+        };
+        let redirect_uri = url::Url::parse(&format!("{}{CALLBACK_PATH}", config.issuer_str()))
+            .context("building the callback URL")?;
         Ok(Self {
+            config: config.clone(),
             jwks: well_known::CachedJson::new(&keys.jwks(), max_age).context("serializing JWKS")?,
             discovery: well_known::CachedJson::new(&discovery, max_age)
                 .context("serializing discovery")?,
+            sealer,
+            upstream: Upstream::new(&config.upstream, redirect_uri)?,
+            cookies: CookieNames::new(config.issuer.scheme() == "https"),
         })
     }
+}
+
+/// Headers on every response: pages load nothing from elsewhere and cannot be framed.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
 }
 
 /// A bound, ready-to-run server.
@@ -50,11 +92,21 @@ impl Application {
         let state = Data::new(AppState::new(config, keys)?);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(security_headers())
                 .wrap(from_fn(log_request))
                 .app_data(state.clone())
                 .service(web::resource(JWKS_PATH).get(well_known::jwks))
                 .service(web::resource(DISCOVERY_PATH).get(well_known::discovery))
                 .service(web::resource(HEALTH_PATH).get(health::healthz))
+                .service(web::resource(HOME_PATH).get(home::home))
+                .service(web::resource(STYLESHEET_PATH).get(home::stylesheet))
+                .service(web::resource(LOGIN_PATH).get(login::login))
+                .service(web::resource(CALLBACK_PATH).get(login::callback))
+                .service(
+                    web::resource(LOGOUT_PATH)
+                        .get(login::logout)
+                        .post(login::logout),
+                )
                 .default_service(web::to(not_found))
         })
         // Cloud Run allows about 10 s between SIGTERM and SIGKILL; in-flight requests get this long.
@@ -62,6 +114,11 @@ impl Application {
         .listen(listener)?
         .run();
         Ok(Self { port, server })
+    }
+
+    /// A handle to stop the server (tests stop one instance and start another).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// The port actually bound.

@@ -1,4 +1,6 @@
 //! One thin handler per endpoint.
 
 pub mod health;
+pub mod home;
+pub mod login;
 pub mod well_known;

@@ -1,0 +1,417 @@
+//! A mock Google: the upstream OpenID provider of `monban dev` and of the tests (one
+//! implementation, not two).
+//!
+//! It serves discovery, a JWKS, an authorization page that offers a few lab users and one
+//! outsider ("sign in as …"), and a token endpoint that checks the client secret, the redirect URI
+//! and PKCE before it signs an ID token. Like monban it keeps no state: its codes are the login's
+//! details, base64-encoded (a mock needs no secrecy), so it also works across monban instances.
+//! Tests can make it misbehave with a [`Fault`].
+
+use std::net::TcpListener;
+
+use actix_web::http::header;
+use actix_web::web::{self, Data, Form, Query};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use aws_lc_rs::digest;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::keys::{KeyAlg, generate_pem};
+use crate::tokens::unix_now;
+
+/// A person the mock can sign in as.
+#[derive(Debug, Clone, Copy)]
+pub struct MockUser {
+    /// The `user` parameter and the `sub` suffix.
+    pub id: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Email address.
+    pub email: &'static str,
+    /// Workspace domain (`hd`), for Workspace accounts.
+    pub hosted_domain: Option<&'static str>,
+    /// Whether Google "verified" the address.
+    pub email_verified: bool,
+    /// Whether the sign-in page offers this user (the unverified one is for tests).
+    pub offered: bool,
+}
+
+/// The people of the mock: three lab members (one with a Gmail address), one outsider, and an
+/// unverified address that only tests use.
+pub const USERS: &[MockUser] = &[
+    MockUser {
+        id: "ada",
+        name: "Ada Lovelace",
+        email: "ada@lab.example.org",
+        hosted_domain: Some("lab.example.org"),
+        email_verified: true,
+        offered: true,
+    },
+    MockUser {
+        id: "grace",
+        name: "Grace Hopper",
+        email: "grace@lab.example.org",
+        hosted_domain: Some("lab.example.org"),
+        email_verified: true,
+        offered: true,
+    },
+    MockUser {
+        id: "alan",
+        name: "Alan Turing",
+        email: "alan.turing@gmail.com",
+        hosted_domain: None,
+        email_verified: true,
+        offered: true,
+    },
+    MockUser {
+        id: "mallory",
+        name: "Mallory Outsider",
+        email: "mallory@outsider.example",
+        hosted_domain: None,
+        email_verified: true,
+        offered: true,
+    },
+    MockUser {
+        id: "eve",
+        name: "Eve Unverified",
+        email: "eve@lab.example.org",
+        hosted_domain: None,
+        email_verified: false,
+        offered: false,
+    },
+];
+
+/// A way for the mock to misbehave, for tests of monban's ID-token validation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Fault {
+    /// Behave.
+    #[default]
+    None,
+    /// Put another nonce in the ID token.
+    WrongNonce,
+    /// Issue the ID token to another audience.
+    WrongAudience,
+    /// Sign the ID token with a key the JWKS does not publish.
+    UnknownKey,
+}
+
+/// Settings of a mock upstream.
+#[derive(Debug, Clone)]
+pub struct MockOptions {
+    /// The client id monban must use.
+    pub client_id: String,
+    /// The client secret monban must present.
+    pub client_secret: String,
+    /// Misbehaviour, if any.
+    pub fault: Fault,
+}
+
+struct MockState {
+    issuer: String,
+    options: MockOptions,
+    key: EncodingKey,
+    rogue_key: EncodingKey,
+    jwks: JwkSet,
+}
+
+/// A running mock upstream on 127.0.0.1.
+pub struct MockUpstream {
+    issuer: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl MockUpstream {
+    /// Starts the mock on a free loopback port. Must run inside a tokio runtime.
+    pub fn start(options: MockOptions) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let issuer = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
+        let (key, jwk) = es256_key("mock-key-1")?;
+        let (rogue_key, _) = es256_key("mock-key-rogue")?;
+        let state = Data::new(MockState {
+            issuer: issuer.clone(),
+            options,
+            key,
+            rogue_key,
+            jwks: JwkSet { keys: vec![jwk] },
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .route(
+                    "/.well-known/openid-configuration",
+                    web::get().to(discovery),
+                )
+                .route("/jwks", web::get().to(jwks))
+                .route("/authorize", web::get().to(authorize))
+                .route("/authorize/as", web::get().to(sign_in_as))
+                .route("/token", web::post().to(token))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self { issuer, handle })
+    }
+
+    /// The mock's issuer URL (no trailing slash).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Stops the mock, as when Google is down.
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+fn es256_key(kid: &str) -> anyhow::Result<(EncodingKey, Jwk)> {
+    let pem = generate_pem(KeyAlg::Es256)?;
+    let key = EncodingKey::from_ec_pem(pem.as_bytes())?;
+    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::ES256)?;
+    jwk.common.key_id = Some(kid.to_string());
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    Ok((key, jwk))
+}
+
+async fn discovery(state: Data<MockState>) -> HttpResponse {
+    let iss = &state.issuer;
+    HttpResponse::Ok().json(json!({
+        "issuer": iss,
+        "authorization_endpoint": format!("{iss}/authorize"),
+        "token_endpoint": format!("{iss}/token"),
+        "jwks_uri": format!("{iss}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "scopes_supported": ["openid", "email", "profile"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": ["sub", "email", "email_verified", "name", "hd", "nonce"],
+    }))
+}
+
+async fn jwks(state: Data<MockState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(&state.jwks)
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthorizeQuery {
+    client_id: String,
+    redirect_uri: String,
+    response_type: String,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    user: Option<String>,
+}
+
+fn mock_page(title: &str, body: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
+             <body style=\"font-family:system-ui;max-width:28rem;margin:3rem auto\"><h1>{t}</h1>{body}</body></html>",
+            t = text(title)
+        ))
+}
+
+fn check_authorize(state: &MockState, q: &AuthorizeQuery) -> Result<(), &'static str> {
+    let problem = if q.client_id != state.options.client_id {
+        Some("unknown client_id")
+    } else if q.response_type != "code" {
+        Some("response_type must be code")
+    } else if q.code_challenge.is_none() || q.code_challenge_method.as_deref() != Some("S256") {
+        Some("PKCE with S256 is required")
+    } else {
+        None
+    };
+    problem.map_or(Ok(()), Err)
+}
+
+/// The "sign in as …" page.
+async fn authorize(
+    req: HttpRequest,
+    q: Query<AuthorizeQuery>,
+    state: Data<MockState>,
+) -> HttpResponse {
+    if let Err(problem) = check_authorize(&state, &q) {
+        return HttpResponse::BadRequest().body(format!("mock upstream: {problem}"));
+    }
+    let links: String = USERS
+        .iter()
+        .filter(|u| u.offered)
+        .map(|u| {
+            let href = format!("/authorize/as?user={}&{}", u.id, req.query_string());
+            format!(
+                "<p><a href=\"{}\" id=\"user-{}\">{} &lt;{}&gt;</a></p>",
+                attr(&href),
+                u.id,
+                text(u.name),
+                text(u.email)
+            )
+        })
+        .collect();
+    mock_page(
+        "Mock Google: sign in as…",
+        &format!("<p>This stands in for Google in <code>monban dev</code>.</p>{links}"),
+    )
+}
+
+/// What a mock code carries.
+#[derive(Debug, Serialize, Deserialize)]
+struct MockCode {
+    user: String,
+    nonce: Option<String>,
+    challenge: String,
+    client_id: String,
+    redirect_uri: String,
+    exp: u64,
+}
+
+async fn sign_in_as(q: Query<AuthorizeQuery>, state: Data<MockState>) -> HttpResponse {
+    if let Err(problem) = check_authorize(&state, &q) {
+        return HttpResponse::BadRequest().body(format!("mock upstream: {problem}"));
+    }
+    let Some(user) = q
+        .user
+        .as_deref()
+        .filter(|u| USERS.iter().any(|m| m.id == *u))
+    else {
+        return HttpResponse::BadRequest().body("mock upstream: unknown user");
+    };
+    let code = MockCode {
+        user: user.to_string(),
+        nonce: q.nonce.clone(),
+        challenge: q.code_challenge.clone().unwrap_or_default(),
+        client_id: q.client_id.clone(),
+        redirect_uri: q.redirect_uri.clone(),
+        exp: unix_now() + 60,
+    };
+    let code = B64.encode(serde_json::to_vec(&code).expect("serializes"));
+    let Ok(mut target) = url::Url::parse(&q.redirect_uri) else {
+        return HttpResponse::BadRequest().body("mock upstream: bad redirect_uri");
+    };
+    target.query_pairs_mut().append_pair("code", &code);
+    if let Some(s) = &q.state {
+        target.query_pairs_mut().append_pair("state", s);
+    }
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, target.as_str()))
+        .finish()
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    code: String,
+    redirect_uri: String,
+    code_verifier: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+fn oauth_error(status: u16, error: &str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("valid status"))
+        .json(json!({ "error": error }))
+}
+
+/// Client credentials from HTTP Basic (form-urlencoded parts, RFC 6749 §2.3.1) or the form.
+fn client_credentials(req: &HttpRequest, form: &TokenForm) -> Option<(String, String)> {
+    if let Some(basic) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
+        let decoded = String::from_utf8(STANDARD.decode(basic).ok()?).ok()?;
+        let (id, secret) = decoded.split_once(':')?;
+        let unescape = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        };
+        return Some((unescape(id)?, unescape(secret)?));
+    }
+    Some((form.client_id.clone()?, form.client_secret.clone()?))
+}
+
+async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) -> HttpResponse {
+    let options = &state.options;
+    match client_credentials(&req, &form) {
+        Some((id, secret)) if id == options.client_id && secret == options.client_secret => {}
+        _ => return oauth_error(401, "invalid_client"),
+    }
+    if form.grant_type != "authorization_code" {
+        return oauth_error(400, "unsupported_grant_type");
+    }
+    let Some(code) = B64
+        .decode(&form.code)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<MockCode>(&b).ok())
+    else {
+        return oauth_error(400, "invalid_grant");
+    };
+    let verifier_ok = form.code_verifier.as_deref().is_some_and(|v| {
+        B64.encode(digest::digest(&digest::SHA256, v.as_bytes())) == code.challenge
+    });
+    if code.exp <= unix_now()
+        || code.redirect_uri != form.redirect_uri
+        || code.client_id != options.client_id
+        || !verifier_ok
+    {
+        return oauth_error(400, "invalid_grant");
+    }
+    let Some(user) = USERS.iter().find(|u| u.id == code.user) else {
+        return oauth_error(400, "invalid_grant");
+    };
+    let now = unix_now();
+    let mut claims = json!({
+        "iss": state.issuer,
+        "aud": if options.fault == Fault::WrongAudience { "someone-else" } else { options.client_id.as_str() },
+        "sub": format!("mock-{}", user.id),
+        "email": user.email,
+        "email_verified": user.email_verified,
+        "name": user.name,
+        "iat": now,
+        "exp": now + 3600,
+    });
+    if let Some(hd) = user.hosted_domain {
+        claims["hd"] = hd.into();
+    }
+    if let Some(nonce) = code.nonce {
+        claims["nonce"] = if options.fault == Fault::WrongNonce {
+            "not-the-nonce".into()
+        } else {
+            nonce.into()
+        };
+    }
+    let (key, kid) = if options.fault == Fault::UnknownKey {
+        (&state.rogue_key, "mock-key-rogue")
+    } else {
+        (&state.key, "mock-key-1")
+    };
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(kid.to_string());
+    let Ok(id_token) = jsonwebtoken::encode(&header, &claims, key) else {
+        return oauth_error(500, "server_error");
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "access_token": B64.encode(now.to_be_bytes()),
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "scope": "openid email profile",
+            "id_token": id_token,
+        }))
+}

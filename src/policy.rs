@@ -1,0 +1,110 @@
+//! Who may sign in, and with which roles. Plain functions over the configuration: no HTTP here.
+
+use crate::config::Config;
+use crate::upstream::Identity;
+
+/// Why someone was turned away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// The upstream gave no email address.
+    NoEmail,
+    /// The upstream has not verified the address, so it proves nothing.
+    EmailNotVerified,
+    /// The address is on no allow-list.
+    NotAllowed,
+}
+
+/// Admits `identity` if its verified email is listed in `allowed_emails` or any role, or its
+/// Google Workspace domain (`hd`) or email domain is in `allowed_domains`; returns its roles.
+pub fn admit(config: &Config, identity: &Identity) -> Result<Vec<String>, Denial> {
+    let email = identity.email.as_deref().ok_or(Denial::NoEmail)?;
+    if !identity.email_verified {
+        return Err(Denial::EmailNotVerified);
+    }
+    let roles: Vec<String> = config
+        .roles
+        .iter()
+        .filter(|(_, members)| members.iter().any(|m| m == email))
+        .map(|(role, _)| role.clone())
+        .collect();
+    let email_domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    let domain_allowed = config
+        .allowed_domains
+        .iter()
+        .any(|d| d == email_domain || identity.hosted_domain.as_deref() == Some(d.as_str()));
+    let listed = config.allowed_emails.iter().any(|e| e == email);
+    if domain_allowed || listed || !roles.is_empty() {
+        Ok(roles)
+    } else {
+        Err(Denial::NotAllowed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::load(
+            &[
+                ("MONBAN_ISSUER", "https://login.example.org"),
+                ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
+                ("MONBAN_ALLOWED_EMAILS", "guest@gmail.com"),
+                ("MONBAN_ROLES__ADMIN", "ada@lab.example.org, boss@gmail.com"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        )
+        .unwrap()
+    }
+
+    fn who(email: &str, verified: bool, hd: Option<&str>) -> Identity {
+        Identity {
+            sub: "1".into(),
+            email: Some(email.into()),
+            email_verified: verified,
+            name: None,
+            picture: None,
+            hosted_domain: hd.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn domains_emails_and_roles_admit() {
+        let c = config();
+        assert_eq!(
+            admit(&c, &who("ada@lab.example.org", true, None)).unwrap(),
+            ["admin"]
+        );
+        assert!(
+            admit(&c, &who("x@lab.example.org", true, None))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(admit(&c, &who("x@alias.org", true, Some("lab.example.org"))).is_ok());
+        assert!(admit(&c, &who("guest@gmail.com", true, None)).is_ok());
+        assert_eq!(
+            admit(&c, &who("boss@gmail.com", true, None)).unwrap(),
+            ["admin"]
+        );
+    }
+
+    #[test]
+    fn strangers_and_unverified_addresses_are_denied() {
+        let c = config();
+        assert_eq!(
+            admit(&c, &who("eve@evil.example", true, None)),
+            Err(Denial::NotAllowed)
+        );
+        assert_eq!(
+            admit(&c, &who("ada@lab.example.org", false, None)),
+            Err(Denial::EmailNotVerified)
+        );
+        // A look-alike subdomain is not the domain.
+        assert_eq!(
+            admit(&c, &who("x@evil.lab.example.org", true, None)),
+            Err(Denial::NotAllowed)
+        );
+    }
+}

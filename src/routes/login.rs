@@ -1,0 +1,315 @@
+//! `GET /login`, `GET /callback`, `GET|POST /logout`: thin handlers over `login`, `upstream` and
+//! `policy`. Every failure becomes one [`LoginError`], mapped to a status and a page in one place.
+
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::http::{StatusCode, header};
+use actix_web::web::{Data, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::login::{
+    LOGIN_STATE_TTL_SECS, LoginState, Session, binding_hash, random_token, safe_return_to,
+};
+use crate::pages::{self, Action};
+use crate::policy::{self, Denial};
+use crate::seal::{Purpose, SealError};
+use crate::startup::AppState;
+use crate::tokens::unix_now;
+use crate::upstream::{AuthorizationRequest, UpstreamError};
+
+/// Why a sign-in did not complete.
+#[derive(Debug)]
+pub enum LoginError {
+    /// The callback had no `state`, or one that does not open (forged, tampered, other purpose).
+    BadState,
+    /// The state is genuine but older than ten minutes.
+    ExpiredState,
+    /// The state belongs to another browser (replay or login CSRF).
+    OtherBrowser,
+    /// The upstream sent the user back with an error (e.g. they cancelled).
+    Cancelled,
+    /// Talking to the upstream failed.
+    Upstream(UpstreamError),
+    /// The account is not allowed in.
+    Denied(Denial, Option<String>),
+}
+
+impl LoginError {
+    fn status(&self) -> StatusCode {
+        match self {
+            LoginError::BadState
+            | LoginError::ExpiredState
+            | LoginError::OtherBrowser
+            | LoginError::Cancelled => StatusCode::BAD_REQUEST,
+            LoginError::Upstream(UpstreamError::Unreachable(_) | UpstreamError::NotConfigured) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            LoginError::Upstream(UpstreamError::BadResponse(_)) => StatusCode::BAD_GATEWAY,
+            LoginError::Upstream(UpstreamError::Refused(_) | UpstreamError::InvalidIdToken(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            LoginError::Denied(..) => StatusCode::FORBIDDEN,
+        }
+    }
+
+    /// The page: what happened, in words a lab member can act on.
+    fn page(&self, org: &str) -> String {
+        let again = [Action {
+            label: "Sign in again",
+            href: "/login",
+        }];
+        let other_account = [Action {
+            label: "Use another account",
+            href: "/login?prompt=select_account",
+        }];
+        match self {
+            LoginError::BadState => pages::error(
+                org,
+                "This sign-in link is not valid",
+                "The sign-in could not be matched to one this browser started. Please start again.",
+                &again,
+            ),
+            LoginError::ExpiredState => pages::error(
+                org,
+                "This sign-in took too long",
+                "Sign-ins must be finished within ten minutes. Please start again.",
+                &again,
+            ),
+            LoginError::OtherBrowser => pages::error(
+                org,
+                "This sign-in was started elsewhere",
+                "It was started in another browser, or this browser lost its cookies. Please start again here.",
+                &again,
+            ),
+            LoginError::Cancelled => pages::error(
+                org,
+                "Sign-in was cancelled",
+                "Google did not complete the sign-in. You can try again.",
+                &again,
+            ),
+            LoginError::Upstream(UpstreamError::Unreachable(_)) => pages::error(
+                org,
+                "Google sign-in is unreachable",
+                "Google could not be reached just now. Please try again in a minute.",
+                &again,
+            ),
+            LoginError::Upstream(UpstreamError::NotConfigured) => pages::error(
+                org,
+                "Sign-in is not set up",
+                "This sign-in service has no Google client configured yet. Please tell its administrator.",
+                &[],
+            ),
+            LoginError::Upstream(UpstreamError::BadResponse(_)) => pages::error(
+                org,
+                "Google sign-in failed",
+                "Google answered in a way this service did not expect. Please try again later.",
+                &again,
+            ),
+            LoginError::Upstream(_) => pages::error(
+                org,
+                "Google sign-in could not be verified",
+                "The answer from Google could not be verified, so nobody was signed in. Please start again.",
+                &again,
+            ),
+            LoginError::Denied(Denial::EmailNotVerified, email) => pages::error(
+                org,
+                "This account is not verified",
+                &format!(
+                    "Google has not verified the address {}, so it cannot be used to sign in to {org}.",
+                    email.as_deref().unwrap_or("of this account")
+                ),
+                &other_account,
+            ),
+            LoginError::Denied(_, email) => pages::error(
+                org,
+                "This account is not allowed",
+                &format!(
+                    "The account {} is not allowed to sign in to {org}. If you think it should be, ask {org}'s administrator.",
+                    email.as_deref().unwrap_or("you used")
+                ),
+                &other_account,
+            ),
+        }
+    }
+
+    /// The response for this error, with the cause logged once (never a secret: the upstream
+    /// errors carry no codes or tokens).
+    pub fn respond(&self, org: &str) -> HttpResponse {
+        tracing::warn!(reason = ?self, "sign-in failed");
+        HttpResponse::build(self.status())
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(self.page(org))
+    }
+}
+
+/// Query of `/login`.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    /// `select_account` shows Google's account chooser; `login` forces re-authentication.
+    prompt: Option<String>,
+    /// A local path to come back to.
+    return_to: Option<String>,
+    /// Pre-fill the Google account.
+    login_hint: Option<String>,
+}
+
+/// Starts a login: seals its state and sends the browser to the upstream.
+pub async fn login(
+    req: HttpRequest,
+    query: Query<LoginQuery>,
+    state: Data<AppState>,
+) -> HttpResponse {
+    let binding = req
+        .cookie(state.cookies.binding)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 43)
+        .unwrap_or_else(random_token);
+    let login_state = LoginState {
+        nonce: random_token(),
+        pkce_verifier: random_token(),
+        binding: binding_hash(&binding),
+        return_to: safe_return_to(query.return_to.as_deref()),
+    };
+    let sealed = state.sealer.seal(
+        Purpose::LoginState,
+        &login_state,
+        unix_now() + LOGIN_STATE_TTL_SECS,
+    );
+    let prompt = query.prompt.as_deref().unwrap_or_default();
+    let request = AuthorizationRequest {
+        state: &sealed,
+        nonce: &login_state.nonce,
+        pkce_verifier: &login_state.pkce_verifier,
+        select_account: prompt.split(' ').any(|p| p == "select_account"),
+        force_login: prompt.split(' ').any(|p| p == "login"),
+        login_hint: query.login_hint.as_deref(),
+    };
+    match state.upstream.authorization_url(&request).await {
+        Ok(url) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, url.as_str()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .cookie(state.cookie(state.cookies.binding, binding, None))
+            .finish(),
+        Err(e) => LoginError::Upstream(e).respond(&state.config.org_name),
+    }
+}
+
+/// Query of `/callback`.
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+/// Finishes a login: checks state and binding, exchanges the code, applies the allow-list, and
+/// sets the session cookie.
+pub async fn callback(
+    req: HttpRequest,
+    query: Query<CallbackQuery>,
+    state: Data<AppState>,
+) -> HttpResponse {
+    match complete(&req, &query, &state).await {
+        Ok((session, return_to)) => {
+            tracing::info!(email = session.email.as_str(), "signed in");
+            let sealed = state.sealer.seal(
+                Purpose::Session,
+                &session,
+                session.auth_time + state.config.lifetimes.session.as_secs(),
+            );
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, return_to))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .cookie(state.cookie(
+                    state.cookies.session,
+                    sealed,
+                    Some(state.config.lifetimes.session),
+                ))
+                .finish()
+        }
+        Err(e) => e.respond(&state.config.org_name),
+    }
+}
+
+async fn complete(
+    req: &HttpRequest,
+    query: &CallbackQuery,
+    state: &AppState,
+) -> Result<(Session, String), LoginError> {
+    let sealed = query.state.as_deref().ok_or(LoginError::BadState)?;
+    let now = unix_now();
+    let login: LoginState = state
+        .sealer
+        .open(Purpose::LoginState, sealed, now)
+        .map_err(|e| match e {
+            SealError::Expired => LoginError::ExpiredState,
+            SealError::Invalid => LoginError::BadState,
+        })?;
+    let binding = req
+        .cookie(state.cookies.binding)
+        .ok_or(LoginError::OtherBrowser)?;
+    if binding_hash(binding.value()) != login.binding {
+        return Err(LoginError::OtherBrowser);
+    }
+    if query.error.is_some() {
+        return Err(LoginError::Cancelled);
+    }
+    let code = query.code.as_deref().ok_or(LoginError::BadState)?;
+    let identity = state
+        .upstream
+        .exchange(code, &login.pkce_verifier, &login.nonce)
+        .await
+        .map_err(LoginError::Upstream)?;
+    let roles = policy::admit(&state.config, &identity)
+        .map_err(|d| LoginError::Denied(d, identity.email.clone()))?;
+    let session = Session {
+        sub: identity.sub,
+        email: identity.email.unwrap_or_default(),
+        name: identity.name,
+        picture: identity.picture,
+        roles,
+        auth_time: now,
+    };
+    Ok((session, login.return_to))
+}
+
+/// Signs out: clears the session cookie and goes home.
+pub async fn logout(state: Data<AppState>) -> HttpResponse {
+    let mut gone = state.cookie(state.cookies.session, String::new(), None);
+    gone.make_removal();
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(gone)
+        .finish()
+}
+
+impl AppState {
+    /// A cookie with monban's attributes: HttpOnly, SameSite=Lax, Path=/, Secure over https.
+    pub fn cookie(
+        &self,
+        name: &'static str,
+        value: String,
+        max_age: Option<std::time::Duration>,
+    ) -> Cookie<'static> {
+        let mut cookie = Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.cookies.secure)
+            .finish();
+        if let Some(age) = max_age {
+            cookie.set_max_age(time::Duration::seconds(age.as_secs() as i64));
+        }
+        cookie
+    }
+
+    /// The signed-in user, if the request carries a valid session cookie.
+    pub fn session(&self, req: &HttpRequest) -> Option<Session> {
+        let cookie = req.cookie(self.cookies.session)?;
+        self.sealer
+            .open(Purpose::Session, cookie.value(), unix_now())
+            .ok()
+    }
+}

@@ -1,0 +1,379 @@
+//! The upstream OpenID provider (Google): discovery, the authorization URL, the code exchange and
+//! ID-token validation. Wraps `openidconnect` so its typestated client never leaks out.
+//!
+//! Discovery is fetched on first need (start-up stays instant and never depends on Google), then
+//! kept for the life of the process. The upstream JWKS is kept for its `Cache-Control: max-age`
+//! and fetched again, once, when an ID token names a key it does not hold. Every call has a
+//! timeout: an unreachable upstream gives a clear error within seconds, never a hang.
+
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use openidconnect::core::{
+    CoreAuthPrompt, CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreProviderMetadata,
+    CoreResponseType,
+};
+use openidconnect::{
+    AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
+    CsrfToken, LoginHint, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
+};
+use url::Url;
+
+use crate::config;
+
+/// JWKS lifetime when the upstream sends no usable `Cache-Control`.
+const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// What can go wrong talking to the upstream, in the terms the login page needs.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// The upstream could not be reached or did not answer in time.
+    #[error("the sign-in provider is unreachable: {0}")]
+    Unreachable(String),
+    /// It answered, but not with what OIDC requires (bad discovery, JWKS or token response).
+    #[error("the sign-in provider answered unexpectedly: {0}")]
+    BadResponse(String),
+    /// It refused the code exchange (e.g. an expired or reused code).
+    #[error("the sign-in provider refused the code: {0}")]
+    Refused(String),
+    /// The ID token failed validation (signature, issuer, audience, expiry or nonce).
+    #[error("the sign-in provider's ID token is invalid: {0}")]
+    InvalidIdToken(String),
+    /// monban has no upstream client configured.
+    #[error("no upstream client is configured (upstream.client_id)")]
+    NotConfigured,
+}
+
+/// Who the upstream says signed in. Only built from a fully validated ID token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The upstream's stable subject id.
+    pub sub: String,
+    /// The email address, lower-cased.
+    pub email: Option<String>,
+    /// Whether the upstream verified that address.
+    pub email_verified: bool,
+    /// Display name.
+    pub name: Option<String>,
+    /// Picture URL.
+    pub picture: Option<String>,
+    /// Google Workspace domain (`hd`), for Workspace accounts.
+    pub hosted_domain: Option<String>,
+}
+
+/// Everything the authorization URL carries for one login.
+#[derive(Debug)]
+pub struct AuthorizationRequest<'a> {
+    /// The (sealed) state, returned to the callback untouched.
+    pub state: &'a str,
+    /// The nonce the ID token must carry.
+    pub nonce: &'a str,
+    /// The PKCE verifier; its S256 challenge goes in the URL.
+    pub pkce_verifier: &'a str,
+    /// Ask the upstream to show its account chooser.
+    pub select_account: bool,
+    /// Ask the upstream to re-authenticate.
+    pub force_login: bool,
+    /// Pre-fill the account.
+    pub login_hint: Option<&'a str>,
+}
+
+struct Cached {
+    metadata: CoreProviderMetadata,
+    jwks_expires: Instant,
+}
+
+/// The upstream client. Cheap to share; all caching is internal.
+pub struct Upstream {
+    http: reqwest::Client,
+    issuer: Url,
+    client_id: Option<ClientId>,
+    client_secret: Option<ClientSecret>,
+    redirect_uri: RedirectUrl,
+    cache: RwLock<Option<Cached>>,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("issuer", &self.issuer.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Upstream {
+    /// A client for `config`, redirecting back to `redirect_uri` (`{issuer}/callback`).
+    pub fn new(config: &config::Upstream, redirect_uri: Url) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            // Following redirects from the upstream would be an SSRF hole (openidconnect's docs).
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(3)))
+            .build()?;
+        Ok(Self {
+            http,
+            issuer: config.issuer.clone(),
+            client_id: config.client_id.clone().map(ClientId::new),
+            client_secret: config
+                .client_secret
+                .as_ref()
+                .map(|s| ClientSecret::new(s.expose().to_string())),
+            redirect_uri: RedirectUrl::from_url(redirect_uri),
+            cache: RwLock::new(None),
+        })
+    }
+
+    fn issuer_str(&self) -> &str {
+        self.issuer.as_str().trim_end_matches('/')
+    }
+
+    async fn get(&self, url: &str) -> Result<reqwest::Response, UpstreamError> {
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
+        if !response.status().is_success() {
+            return Err(UpstreamError::BadResponse(format!(
+                "{url} answered {}",
+                response.status()
+            )));
+        }
+        Ok(response)
+    }
+
+    /// Fetches the JWKS and its lifetime from `Cache-Control: max-age`.
+    async fn fetch_jwks(&self, url: &str) -> Result<(CoreJsonWebKeySet, Instant), UpstreamError> {
+        let response = self.get(url).await?;
+        let max_age = response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_max_age)
+            .unwrap_or(DEFAULT_JWKS_MAX_AGE);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
+        let jwks = serde_json::from_slice(&body)
+            .map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
+        Ok((jwks, Instant::now() + max_age))
+    }
+
+    /// The provider metadata with a fresh-enough JWKS; fetched on first need.
+    async fn metadata(&self, force_jwks: bool) -> Result<CoreProviderMetadata, UpstreamError> {
+        let cached = {
+            let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
+            guard.as_ref().map(|c| (c.metadata.clone(), c.jwks_expires))
+        };
+        let metadata = match cached {
+            Some((metadata, expires)) if !force_jwks && expires > Instant::now() => {
+                return Ok(metadata);
+            }
+            Some((metadata, _)) => metadata,
+            None => {
+                let url = format!("{}/.well-known/openid-configuration", self.issuer_str());
+                let body = self
+                    .get(&url)
+                    .await?
+                    .bytes()
+                    .await
+                    .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
+                let metadata: CoreProviderMetadata = serde_json::from_slice(&body)
+                    .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
+                if metadata.issuer().as_str().trim_end_matches('/') != self.issuer_str() {
+                    return Err(UpstreamError::BadResponse(format!(
+                        "discovery names issuer {}, expected {}",
+                        metadata.issuer().as_str(),
+                        self.issuer_str()
+                    )));
+                }
+                metadata
+            }
+        };
+        let (jwks, expires) = self.fetch_jwks(metadata.jwks_uri().as_str()).await?;
+        let metadata = metadata.set_jwks(jwks);
+        *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Some(Cached {
+            metadata: metadata.clone(),
+            jwks_expires: expires,
+        });
+        Ok(metadata)
+    }
+
+    fn credentials(&self) -> Result<ClientId, UpstreamError> {
+        self.client_id.clone().ok_or(UpstreamError::NotConfigured)
+    }
+
+    /// The upstream authorization URL for one login.
+    pub async fn authorization_url(
+        &self,
+        request: &AuthorizationRequest<'_>,
+    ) -> Result<Url, UpstreamError> {
+        let client_id = self.credentials()?;
+        let metadata = self.metadata(false).await?;
+        let client =
+            CoreClient::from_provider_metadata(metadata, client_id, self.client_secret.clone())
+                .set_redirect_uri(self.redirect_uri.clone());
+        let state = request.state.to_string();
+        let nonce = request.nonce.to_string();
+        let verifier = PkceCodeVerifier::new(request.pkce_verifier.to_string());
+        let mut auth = client
+            .authorize_url(
+                AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+                move || CsrfToken::new(state),
+                move || Nonce::new(nonce),
+            )
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("profile".into()))
+            .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
+        if request.select_account {
+            auth = auth.add_prompt(CoreAuthPrompt::SelectAccount);
+        }
+        if request.force_login {
+            auth = auth.add_prompt(CoreAuthPrompt::Login);
+        }
+        if let Some(hint) = request.login_hint {
+            auth = auth.set_login_hint(LoginHint::new(hint.to_string()));
+        }
+        Ok(auth.url().0)
+    }
+
+    /// Exchanges the callback's code and validates the ID token (signature, `iss`, `aud`, `exp`,
+    /// `nonce`), fetching the JWKS again once if the token names an unknown key.
+    pub async fn exchange(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+        nonce: &str,
+    ) -> Result<Identity, UpstreamError> {
+        let client_id = self.credentials()?;
+        let metadata = self.metadata(false).await?;
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            client_id.clone(),
+            self.client_secret.clone(),
+        )
+        .set_redirect_uri(self.redirect_uri.clone());
+        let response = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(|e| UpstreamError::BadResponse(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(r) => {
+                    UpstreamError::Refused(r.error().to_string())
+                }
+                RequestTokenError::Request(e) => UpstreamError::Unreachable(e.to_string()),
+                other => UpstreamError::BadResponse(other.to_string()),
+            })?;
+        let id_token = response
+            .id_token()
+            .ok_or_else(|| UpstreamError::BadResponse("no id_token in the response".into()))?;
+        let nonce = Nonce::new(nonce.to_string());
+        match identity(&client.id_token_verifier(), id_token, &nonce) {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {
+                // A key we have not seen: the upstream may have rotated. Fetch once more.
+                let metadata = self.metadata(true).await?;
+                let client =
+                    CoreClient::from_provider_metadata(metadata, client_id, None::<ClientSecret>);
+                identity(&client.id_token_verifier(), id_token, &nonce)
+                    .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
+            }
+            other => other.map_err(|e| UpstreamError::InvalidIdToken(e.to_string())),
+        }
+    }
+}
+
+fn identity(
+    verifier: &openidconnect::core::CoreIdTokenVerifier<'_>,
+    id_token: &CoreIdToken,
+    nonce: &Nonce,
+) -> Result<Identity, ClaimsVerificationError> {
+    let claims = id_token.claims(verifier, nonce)?;
+    Ok(Identity {
+        sub: claims.subject().to_string(),
+        email: claims.email().map(|e| e.as_str().to_ascii_lowercase()),
+        email_verified: claims.email_verified().unwrap_or(false),
+        name: claims
+            .name()
+            .and_then(|n| n.get(None))
+            .map(|n| n.as_str().to_string()),
+        picture: claims
+            .picture()
+            .and_then(|p| p.get(None))
+            .map(|p| p.as_str().to_string()),
+        hosted_domain: hosted_domain(&id_token.to_string()),
+    })
+}
+
+/// Google's `hd` claim is not a standard claim; read it from the already verified payload.
+fn hosted_domain(jwt: &str) -> Option<String> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value
+        .get("hd")?
+        .as_str()
+        .map(|d| d.trim().to_ascii_lowercase())
+}
+
+/// reqwest's errors print the URL; ours are logged, and a URL could one day carry a code.
+fn without_url(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    format!("{kind}: {}", e.without_url())
+}
+
+/// Reads `max-age` from a `Cache-Control` value; `no-store`/`no-cache` mean "do not keep".
+fn parse_max_age(value: &str) -> Option<Duration> {
+    let mut max_age = None;
+    for directive in value.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(Duration::ZERO);
+        }
+        if let Some(secs) = lower.strip_prefix("max-age=") {
+            max_age = secs.trim_matches('"').parse().ok().map(Duration::from_secs);
+        }
+    }
+    max_age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control_max_age_is_read() {
+        assert_eq!(
+            parse_max_age("public, max-age=21600, must-revalidate"),
+            Some(Duration::from_secs(21600))
+        );
+        assert_eq!(parse_max_age("no-store"), Some(Duration::ZERO));
+        assert_eq!(parse_max_age("public"), None);
+    }
+
+    #[test]
+    fn hosted_domain_is_read_from_the_payload() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"hd":"Lab.Example.org","sub":"1"}"#);
+        assert_eq!(
+            hosted_domain(&format!("h.{payload}.s")).as_deref(),
+            Some("lab.example.org")
+        );
+        assert_eq!(hosted_domain("garbage"), None);
+    }
+}
