@@ -1,31 +1,88 @@
-//! `spawn_app` and `TestApp`: a real monban on 127.0.0.1 with a fresh keys dir.
+//! `spawn_app` and `TestApp`: a real monban on 127.0.0.1 with a fresh keys dir, and, for login
+//! tests, the mock upstream that `monban dev` uses, driven by a client with a cookie jar.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use monban::config::Config;
 use monban::keys::{KeyAlg, KeyStore};
+use monban::mock_upstream::{Fault, MockOptions, MockUpstream};
 use monban::startup::Application;
 use monban::tokens::Tokens;
+use reqwest::Url;
 use tempfile::TempDir;
+
+/// The mock upstream's client credentials in the tests.
+pub const UPSTREAM_CLIENT_ID: &str = "monban-test";
+const UPSTREAM_CLIENT_SECRET: &str = "monban-test-upstream-secret";
 
 /// A running monban and what a test needs to talk to it.
 pub struct TestApp {
-    /// `http://127.0.0.1:PORT`, which is also the issuer.
+    /// `http://127.0.0.1:PORT`.
     pub address: String,
-    /// A client with redirects off, as a sibling service would use.
+    /// The issuer (equal to `address`, except for a sibling instance).
+    pub issuer: String,
+    /// A browser: cookie jar on, redirects off.
     pub client: reqwest::Client,
     /// The keys dir the server loaded.
-    pub keys_dir: TempDir,
+    pub keys_dir: Arc<TempDir>,
+    /// The mock upstream, for login tests.
+    pub mock: Option<Arc<MockUpstream>>,
+    upstream_issuer: Option<String>,
+    extra_env: Vec<(String, String)>,
+    handle: actix_web::dev::ServerHandle,
 }
 
-/// Starts monban with one freshly generated key of `alg`.
+/// Starts monban with one freshly generated key of `alg` and no reachable upstream.
 pub async fn spawn_app(alg: KeyAlg) -> TestApp {
     let keys_dir = tempfile::tempdir().unwrap();
     keygen_at(keys_dir.path(), alg, 0);
     spawn_app_with_keys(keys_dir).await
+}
+
+/// Starts monban on the keys already in `keys_dir`.
+pub async fn spawn_app_with_keys(keys_dir: TempDir) -> TestApp {
+    launch(Arc::new(keys_dir), None, None, None, None, Vec::new()).await
+}
+
+/// Starts the mock upstream (misbehaving as `fault` says) and monban signing in through it, with
+/// the allow-list of `monban dev`: lab.example.org, alan.turing@gmail.com, and ada as admin.
+pub async fn spawn_login_app(fault: Fault) -> TestApp {
+    let mock = MockUpstream::start(MockOptions {
+        client_id: UPSTREAM_CLIENT_ID.into(),
+        client_secret: UPSTREAM_CLIENT_SECRET.into(),
+        fault,
+    })
+    .unwrap();
+    let issuer = mock.issuer().to_string();
+    spawn_with_upstream(&issuer, Some(Arc::new(mock)), &[]).await
+}
+
+/// Starts monban whose upstream is at `upstream_issuer` (maybe nothing listens there).
+pub async fn spawn_with_upstream(
+    upstream_issuer: &str,
+    mock: Option<Arc<MockUpstream>>,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    let keys_dir = tempfile::tempdir().unwrap();
+    keygen_at(keys_dir.path(), KeyAlg::Rs256, 0);
+    let extra = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    launch(
+        Arc::new(keys_dir),
+        None,
+        Some(upstream_issuer.to_string()),
+        None,
+        mock,
+        extra,
+    )
+    .await
 }
 
 /// Writes a key into `dir` as if made `age_secs` seconds ago (older keys sort first).
@@ -35,51 +92,89 @@ pub fn keygen_at(dir: &Path, alg: KeyAlg, age_secs: u64) -> String {
     path.file_stem().unwrap().to_str().unwrap().to_string()
 }
 
-/// Starts monban on the keys already in `keys_dir`.
-pub async fn spawn_app_with_keys(keys_dir: TempDir) -> TestApp {
-    if std::env::var_os("TEST_LOG").is_some() {
-        monban::telemetry::init(false, None);
-    }
+async fn launch(
+    keys_dir: Arc<TempDir>,
+    issuer: Option<String>,
+    upstream_issuer: Option<String>,
+    client: Option<reqwest::Client>,
+    mock: Option<Arc<MockUpstream>>,
+    extra_env: Vec<(String, String)>,
+) -> TestApp {
+    capture_logs();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let config = config_for(&address, keys_dir.path(), None);
+    let issuer = issuer.unwrap_or_else(|| address.clone());
+    let config = config_for(
+        &issuer,
+        keys_dir.path(),
+        None,
+        upstream_issuer.as_deref(),
+        &extra_env,
+    );
     let keys = KeyStore::load(&config).unwrap();
     let app = Application::build(&config, &keys, listener).unwrap();
+    let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = client.unwrap_or_else(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    });
     TestApp {
         address,
+        issuer,
         client,
         keys_dir,
+        mock,
+        upstream_issuer,
+        extra_env,
+        handle,
     }
 }
 
-fn config_for(issuer: &str, keys_dir: &Path, signing_kid: Option<&str>) -> Config {
+fn config_for(
+    issuer: &str,
+    keys_dir: &Path,
+    signing_kid: Option<&str>,
+    upstream_issuer: Option<&str>,
+    extra: &[(String, String)],
+) -> Config {
     let mut env: HashMap<String, String> = [
-        ("MONBAN_ISSUER", issuer.to_string()),
-        ("MONBAN_KEYS_DIR", keys_dir.display().to_string()),
-        ("MONBAN_JWKS_MAX_AGE_SECS", "600".to_string()),
+        ("MONBAN_ISSUER", issuer),
+        ("MONBAN_KEYS_DIR", keys_dir.to_str().unwrap()),
+        ("MONBAN_JWKS_MAX_AGE_SECS", "600"),
+        ("MONBAN_ORG_NAME", "Example Lab"),
+        ("MONBAN_UPSTREAM__CLIENT_ID", UPSTREAM_CLIENT_ID),
+        ("MONBAN_UPSTREAM__CLIENT_SECRET", UPSTREAM_CLIENT_SECRET),
+        ("MONBAN_UPSTREAM__TIMEOUT_SECS", "1"),
+        ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
+        ("MONBAN_ALLOWED_EMAILS", "alan.turing@gmail.com"),
+        ("MONBAN_ROLES__ADMIN", "ada@lab.example.org"),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
+    .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     if let Some(kid) = signing_kid {
         env.insert("MONBAN_SIGNING_KID".into(), kid.into());
     }
+    if let Some(upstream) = upstream_issuer {
+        env.insert("MONBAN_UPSTREAM__ISSUER".into(), upstream.into());
+    }
+    env.extend(extra.iter().cloned());
     Config::load(&env).unwrap()
 }
 
 impl TestApp {
-    /// GET a path.
+    /// GET a path of this instance.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .unwrap()
+        self.get_url(&format!("{}{path}", self.address)).await
+    }
+
+    /// GET an absolute URL with this app's browser.
+    pub async fn get_url(&self, url: &str) -> reqwest::Response {
+        self.client.get(url).send().await.unwrap()
     }
 
     /// The JWK Set, as a sibling service fetches it.
@@ -91,15 +186,125 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The configuration this instance runs with.
+    pub fn config(&self) -> Config {
+        config_for(
+            &self.issuer,
+            self.keys_dir.path(),
+            None,
+            self.upstream_issuer.as_deref(),
+            &self.extra_env,
+        )
+    }
+
     /// A token minter over the same keys dir the server loaded (monban's own minting core).
     pub fn tokens(&self) -> Tokens {
-        let config = config_for(&self.address, self.keys_dir.path(), None);
-        Tokens::new(KeyStore::load(&config).unwrap(), self.address.clone())
+        Tokens::new(KeyStore::load(&self.config()).unwrap(), self.issuer.clone())
     }
 
     /// A token minter over the same keys, signing with `kid` (as an earlier deployment did).
     pub fn tokens_signed_by(&self, kid: &str) -> Tokens {
-        let config = config_for(&self.address, self.keys_dir.path(), Some(kid));
-        Tokens::new(KeyStore::load(&config).unwrap(), self.address.clone())
+        let config = config_for(&self.issuer, self.keys_dir.path(), Some(kid), None, &[]);
+        Tokens::new(KeyStore::load(&config).unwrap(), self.issuer.clone())
+    }
+
+    /// Another instance with the same keys, configuration, issuer and upstream, answering on its
+    /// own port, used by the same browser: what Cloud Run does when it adds an instance.
+    pub async fn spawn_sibling(&self) -> TestApp {
+        launch(
+            self.keys_dir.clone(),
+            Some(self.issuer.clone()),
+            self.upstream_issuer.clone(),
+            Some(self.client.clone()),
+            self.mock.clone(),
+            self.extra_env.clone(),
+        )
+        .await
+    }
+
+    /// Stops this instance (Cloud Run scaling it away).
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    /// `GET /login` and the upstream authorization URL it redirects to.
+    pub async fn begin_login(&self, query: &str) -> Url {
+        let response = self.get(&format!("/login{query}")).await;
+        assert_eq!(response.status(), 303, "{:?}", response.text().await);
+        location(&response)
+    }
+
+    /// At the mock upstream, picks `user`; returns the callback URL it redirects to.
+    pub async fn choose_user(&self, authorize: &Url, user: &str) -> Url {
+        let mut url = authorize.clone();
+        url.set_path("/authorize/as");
+        url.set_query(Some(&format!("user={user}&{}", authorize.query().unwrap())));
+        let response = self.get_url(url.as_str()).await;
+        assert_eq!(response.status(), 303, "{:?}", response.text().await);
+        location(&response)
+    }
+
+    /// The callback URL pointed at this instance (the issuer may name a sibling).
+    pub fn here(&self, url: &Url) -> String {
+        let mut here = Url::parse(&self.address).unwrap();
+        here.set_path(url.path());
+        here.set_query(url.query());
+        here.to_string()
+    }
+
+    /// A whole sign-in as `user`; returns the callback's response.
+    pub async fn login_as(&self, user: &str) -> reqwest::Response {
+        let authorize = self.begin_login("").await;
+        let callback = self.choose_user(&authorize, user).await;
+        self.get_url(&self.here(&callback)).await
+    }
+}
+
+/// The `Location` of a redirect, as an absolute URL.
+pub fn location(response: &reqwest::Response) -> Url {
+    let value = response.headers()["location"].to_str().unwrap();
+    response.url().join(value).unwrap()
+}
+
+fn log_buffer() -> &'static Mutex<Vec<u8>> {
+    static LOGS: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+struct CaptureWriter;
+
+impl Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        log_buffer().lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends every log line of every in-process server, at debug level, to a buffer the tests read
+/// (and to stderr when `TEST_LOG` is set). The test browser's own cookie jar (`cookie_store`,
+/// not part of monban) prints cookies at debug level, so it is left out.
+fn capture_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug,cookie_store=off"))
+            .with_ansi(false)
+            .with_writer(|| CaptureWriter)
+            .try_init();
+    });
+}
+
+/// Asserts that no log line so far contains any of `values`.
+pub fn assert_not_logged(values: &[&str]) {
+    let logs = String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned();
+    assert!(!logs.is_empty(), "no logs were captured");
+    for value in values.iter().filter(|v| v.len() >= 8) {
+        assert!(!logs.contains(value), "a secret value was logged: {value}");
     }
 }

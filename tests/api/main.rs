@@ -4,4 +4,5 @@
 mod binary;
 mod helpers;
 mod keys;
+mod login;
 mod well_known;
