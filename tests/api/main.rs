@@ -2,6 +2,7 @@
 //! over HTTP as a browser or a sibling service would.
 
 mod binary;
+mod browser;
 mod helpers;
 mod keys;
 mod login;
