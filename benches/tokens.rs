@@ -16,6 +16,11 @@ fn tokens(alg: KeyAlg, dir: &std::path::Path) -> Tokens {
     monban::keys::keygen(dir, alg, std::time::SystemTime::now()).unwrap();
     let env: HashMap<String, String> = [
         ("MONBAN_ISSUER".to_string(), ISSUER.to_string()),
+        ("MONBAN_UPSTREAM__CLIENT_ID".to_string(), "id".to_string()),
+        (
+            "MONBAN_UPSTREAM__CLIENT_SECRET".to_string(),
+            "secret".to_string(),
+        ),
         ("MONBAN_KEYS_DIR".to_string(), dir.display().to_string()),
     ]
     .into();

@@ -97,6 +97,14 @@ fn check(env: &HashMap<String, String>) -> ExitCode {
             key.source_name
         );
     }
+    if config.allowed_domains.is_empty()
+        && config.allowed_emails.is_empty()
+        && config.roles.is_empty()
+    {
+        println!(
+            "warning: allowed_domains, allowed_emails and roles are empty: nobody can sign in"
+        );
+    }
     println!("configuration OK");
     ExitCode::SUCCESS
 }

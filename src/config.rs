@@ -84,9 +84,9 @@ pub struct Upstream {
     /// The upstream's issuer URL, compared exactly by discovery.
     pub issuer: Url,
     /// monban's OAuth client id at the upstream.
-    pub client_id: Option<String>,
+    pub client_id: String,
     /// monban's OAuth client secret at the upstream.
-    pub client_secret: Option<Secret>,
+    pub client_secret: Secret,
     /// Timeout of every call to the upstream.
     pub timeout: Duration,
 }
@@ -244,17 +244,8 @@ impl Config {
                 .unwrap_or_else(|| "(newest)".into()),
         );
         line("upstream.issuer", self.upstream.issuer.to_string());
-        line(
-            "upstream.client_id",
-            self.upstream
-                .client_id
-                .clone()
-                .unwrap_or_else(|| "(not set)".into()),
-        );
-        line(
-            "upstream.client_secret",
-            set(self.upstream.client_secret.is_some()).into(),
-        );
+        line("upstream.client_id", self.upstream.client_id.clone());
+        line("upstream.client_secret", "set".into());
         line("allowed_domains", list(&self.allowed_domains));
         line("allowed_emails", list(&self.allowed_emails));
         for (role, members) in &self.roles {
@@ -492,11 +483,28 @@ impl RawConfig {
         let signing_kid = self.signing_kid.filter(|s| !s.trim().is_empty());
         let upstream = Upstream {
             issuer: upstream_issuer,
-            client_id: self.upstream.client_id.filter(|s| !s.trim().is_empty()),
+            client_id: self
+                .upstream
+                .client_id
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "upstream.client_id",
+                        "missing: create an OAuth client (type \"Web application\") for monban at the upstream \
+                         and set MONBAN_UPSTREAM__CLIENT_ID (see docs/login.md)",
+                    )
+                })?,
             client_secret: self
                 .upstream
                 .client_secret
-                .filter(|s| !s.expose().is_empty()),
+                .filter(|s| !s.expose().is_empty())
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "upstream.client_secret",
+                        "missing: set MONBAN_UPSTREAM__CLIENT_SECRET to the OAuth client's secret",
+                    )
+                })?,
             timeout: match self.upstream.timeout_secs {
                 0 => {
                     return Err(ConfigError::new(
@@ -703,11 +711,18 @@ fn from_config_crate(e: config::ConfigError) -> ConfigError {
 mod tests {
     use super::*;
 
+    /// `pairs` plus an upstream client, which every deployment needs.
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        let mut env: HashMap<String, String> = [
+            ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
+            ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
+        ]
+        .iter()
+        .chain(pairs)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        env.retain(|_, v| !v.is_empty());
+        env
     }
 
     #[test]
@@ -737,12 +752,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.allowed_emails, ["ada@example.org", "bob@example.org"]);
         assert_eq!(c.allowed_domains, ["lab.example.org"]);
-        assert_eq!(
-            c.upstream.client_id.as_deref(),
-            Some("abc.apps.googleusercontent.com")
-        );
+        assert_eq!(c.upstream.client_id, "abc.apps.googleusercontent.com");
         // A digit-only secret stays a string, leading zero included.
-        assert_eq!(c.upstream.client_secret.unwrap().expose(), "0123");
+        assert_eq!(c.upstream.client_secret.expose(), "0123");
         assert_eq!(c.lifetimes.access_token, Duration::from_secs(600));
         assert_eq!(c.port, 9000);
     }
@@ -779,6 +791,21 @@ mod tests {
             ("MONBAN_ALLOWED_EMAILS", "not-an-address"),
         ]);
         assert_eq!(e.key, "allowed_emails");
+        let e = error_for(&[
+            ("MONBAN_ISSUER", "https://example.org"),
+            ("MONBAN_UPSTREAM__CLIENT_ID", ""),
+        ]);
+        assert_eq!(e.key, "upstream.client_id");
+        let e = error_for(&[
+            ("MONBAN_ISSUER", "https://example.org"),
+            ("MONBAN_UPSTREAM__CLIENT_SECRET", ""),
+        ]);
+        assert_eq!(e.key, "upstream.client_secret");
+        let e = error_for(&[
+            ("MONBAN_ISSUER", "https://example.org"),
+            ("MONBAN_SESSION_SECRETS", "too-short"),
+        ]);
+        assert_eq!(e.key, "session_secrets");
     }
 
     #[test]

@@ -48,6 +48,8 @@ mod tests {
         Config::load(
             &[
                 ("MONBAN_ISSUER", "https://login.example.org"),
+                ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
+                ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
                 ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
                 ("MONBAN_ALLOWED_EMAILS", "guest@gmail.com"),
                 ("MONBAN_ROLES__ADMIN", "ada@lab.example.org, boss@gmail.com"),

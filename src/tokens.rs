@@ -158,6 +158,11 @@ mod tests {
         let config = crate::config::Config::load(
             &[
                 ("MONBAN_ISSUER".to_string(), ISS.to_string()),
+                ("MONBAN_UPSTREAM__CLIENT_ID".to_string(), "id".to_string()),
+                (
+                    "MONBAN_UPSTREAM__CLIENT_SECRET".to_string(),
+                    "secret".to_string(),
+                ),
                 (
                     "MONBAN_KEYS_DIR".to_string(),
                     dir.path().display().to_string(),

@@ -41,9 +41,6 @@ pub enum UpstreamError {
     /// The ID token failed validation (signature, issuer, audience, expiry or nonce).
     #[error("the sign-in provider's ID token is invalid: {0}")]
     InvalidIdToken(String),
-    /// monban has no upstream client configured.
-    #[error("no upstream client is configured (upstream.client_id)")]
-    NotConfigured,
 }
 
 /// Who the upstream says signed in. Only built from a fully validated ID token.
@@ -89,8 +86,8 @@ struct Cached {
 pub struct Upstream {
     http: reqwest::Client,
     issuer: Url,
-    client_id: Option<ClientId>,
-    client_secret: Option<ClientSecret>,
+    client_id: ClientId,
+    client_secret: ClientSecret,
     redirect_uri: RedirectUrl,
     cache: RwLock<Option<Cached>>,
 }
@@ -115,11 +112,8 @@ impl Upstream {
         Ok(Self {
             http,
             issuer: config.issuer.clone(),
-            client_id: config.client_id.clone().map(ClientId::new),
-            client_secret: config
-                .client_secret
-                .as_ref()
-                .map(|s| ClientSecret::new(s.expose().to_string())),
+            client_id: ClientId::new(config.client_id.clone()),
+            client_secret: ClientSecret::new(config.client_secret.expose().to_string()),
             redirect_uri: RedirectUrl::from_url(redirect_uri),
             cache: RwLock::new(None),
         })
@@ -203,20 +197,18 @@ impl Upstream {
         Ok(metadata)
     }
 
-    fn credentials(&self) -> Result<ClientId, UpstreamError> {
-        self.client_id.clone().ok_or(UpstreamError::NotConfigured)
-    }
-
     /// The upstream authorization URL for one login.
     pub async fn authorization_url(
         &self,
         request: &AuthorizationRequest<'_>,
     ) -> Result<Url, UpstreamError> {
-        let client_id = self.credentials()?;
         let metadata = self.metadata(false).await?;
-        let client =
-            CoreClient::from_provider_metadata(metadata, client_id, self.client_secret.clone())
-                .set_redirect_uri(self.redirect_uri.clone());
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            self.client_id.clone(),
+            Some(self.client_secret.clone()),
+        )
+        .set_redirect_uri(self.redirect_uri.clone());
         let state = request.state.to_string();
         let nonce = request.nonce.to_string();
         let verifier = PkceCodeVerifier::new(request.pkce_verifier.to_string());
@@ -249,12 +241,11 @@ impl Upstream {
         pkce_verifier: &str,
         nonce: &str,
     ) -> Result<Identity, UpstreamError> {
-        let client_id = self.credentials()?;
         let metadata = self.metadata(false).await?;
         let client = CoreClient::from_provider_metadata(
             metadata,
-            client_id.clone(),
-            self.client_secret.clone(),
+            self.client_id.clone(),
+            Some(self.client_secret.clone()),
         )
         .set_redirect_uri(self.redirect_uri.clone());
         let response = client
@@ -280,8 +271,11 @@ impl Upstream {
             )) => {
                 // A key we have not seen: the upstream may have rotated. Fetch once more.
                 let metadata = self.metadata(true).await?;
-                let client =
-                    CoreClient::from_provider_metadata(metadata, client_id, None::<ClientSecret>);
+                let client = CoreClient::from_provider_metadata(
+                    metadata,
+                    self.client_id.clone(),
+                    None::<ClientSecret>,
+                );
                 identity(&client.id_token_verifier(), id_token, &nonce)
                     .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
             }

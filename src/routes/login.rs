@@ -41,9 +41,7 @@ impl LoginError {
             | LoginError::ExpiredState
             | LoginError::OtherBrowser
             | LoginError::Cancelled => StatusCode::BAD_REQUEST,
-            LoginError::Upstream(UpstreamError::Unreachable(_) | UpstreamError::NotConfigured) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            LoginError::Upstream(UpstreamError::Unreachable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             LoginError::Upstream(UpstreamError::BadResponse(_)) => StatusCode::BAD_GATEWAY,
             LoginError::Upstream(UpstreamError::Refused(_) | UpstreamError::InvalidIdToken(_)) => {
                 StatusCode::BAD_REQUEST
@@ -92,12 +90,6 @@ impl LoginError {
                 "Google sign-in is unreachable",
                 "Google could not be reached just now. Please try again in a minute.",
                 &again,
-            ),
-            LoginError::Upstream(UpstreamError::NotConfigured) => pages::error(
-                org,
-                "Sign-in is not set up",
-                "This sign-in service has no Google client configured yet. Please tell its administrator.",
-                &[],
             ),
             LoginError::Upstream(UpstreamError::BadResponse(_)) => pages::error(
                 org,

@@ -12,6 +12,11 @@ use tokio::process::ChildStdout;
 use crate::helpers::keygen_at;
 
 const BIN: &str = env!("CARGO_BIN_EXE_monban");
+const UPSTREAM_ID: (&str, &str) = (
+    "MONBAN_UPSTREAM__CLIENT_ID",
+    "abc.apps.googleusercontent.com",
+);
+const UPSTREAM_SECRET: (&str, &str) = ("MONBAN_UPSTREAM__CLIENT_SECRET", "upstream-secret-value");
 
 /// Runs `monban ARGS` in `cwd` with only `env` set, as a fresh deployment would.
 fn run(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Output {
@@ -55,6 +60,8 @@ fn each_bad_configuration_stops_start_up_naming_the_key() {
     let ok = [
         ("MONBAN_ISSUER", "https://login.example.org"),
         ("MONBAN_KEYS_DIR", keys_dir),
+        UPSTREAM_ID,
+        UPSTREAM_SECRET,
     ];
     let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
         let mut env: Vec<(&str, &str)> = ok.to_vec();
@@ -94,12 +101,30 @@ fn each_bad_configuration_stops_start_up_naming_the_key() {
         cwd.path(),
         "MONBAN_CONFIG",
     );
+    let without = |key: &str| -> Vec<(&str, &str)> {
+        ok.iter().copied().filter(|(k, _)| *k != key).collect()
+    };
+    assert_config_error(
+        &without("MONBAN_UPSTREAM__CLIENT_ID"),
+        cwd.path(),
+        "upstream.client_id",
+    );
+    assert_config_error(
+        &without("MONBAN_UPSTREAM__CLIENT_SECRET"),
+        cwd.path(),
+        "upstream.client_secret",
+    );
 }
 
 #[test]
 fn missing_empty_or_broken_keys_stop_start_up_naming_the_file() {
     let cwd = tempfile::tempdir().unwrap();
     let issuer = ("MONBAN_ISSUER", "https://login.example.org");
+    let assert_config_error = |env: &[(&str, &str)], cwd: &Path, key: &str| {
+        let mut env = env.to_vec();
+        env.extend([UPSTREAM_ID, UPSTREAM_SECRET]);
+        assert_config_error(&env, cwd, key);
+    };
     assert_config_error(
         &[issuer, ("MONBAN_KEYS_DIR", "/nonexistent/keys")],
         cwd.path(),
@@ -263,6 +288,8 @@ async fn on_cloud_run_it_honours_port_logs_json_and_stops_cleanly_on_sigterm() {
             ("MONBAN_KEYS_DIR", keys.path().to_str().unwrap()),
             ("PORT", port.as_str()),
             ("K_SERVICE", "monban"),
+            UPSTREAM_ID,
+            UPSTREAM_SECRET,
             ("GOOGLE_CLOUD_PROJECT", "lab-project"),
         ])
         .current_dir(cwd.path())
