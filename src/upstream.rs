@@ -16,8 +16,9 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, LoginHint, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
+    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, LoginHint, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError,
+    TokenResponse,
 };
 use url::Url;
 
@@ -76,6 +77,17 @@ pub struct AuthorizationRequest<'a> {
     /// Pre-fill the account.
     pub login_hint: Option<&'a str>,
 }
+
+/// The typestated client `from_provider_metadata` builds, spelt once (see openidconnect's
+/// UPGRADE.md): authorization URL set, token and userinfo URLs as discovered.
+type ProviderClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 struct Cached {
     metadata: CoreProviderMetadata,
@@ -197,18 +209,22 @@ impl Upstream {
         Ok(metadata)
     }
 
+    /// The `openidconnect` client for the current metadata: cheap, so made per request.
+    fn client(&self, metadata: CoreProviderMetadata) -> ProviderClient {
+        CoreClient::from_provider_metadata(
+            metadata,
+            self.client_id.clone(),
+            Some(self.client_secret.clone()),
+        )
+        .set_redirect_uri(self.redirect_uri.clone())
+    }
+
     /// The upstream authorization URL for one login.
     pub async fn authorization_url(
         &self,
         request: &AuthorizationRequest<'_>,
     ) -> Result<Url, UpstreamError> {
-        let metadata = self.metadata(false).await?;
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            self.client_id.clone(),
-            Some(self.client_secret.clone()),
-        )
-        .set_redirect_uri(self.redirect_uri.clone());
+        let client = self.client(self.metadata(false).await?);
         let state = request.state.to_string();
         let nonce = request.nonce.to_string();
         let verifier = PkceCodeVerifier::new(request.pkce_verifier.to_string());
@@ -241,13 +257,7 @@ impl Upstream {
         pkce_verifier: &str,
         nonce: &str,
     ) -> Result<Identity, UpstreamError> {
-        let metadata = self.metadata(false).await?;
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            self.client_id.clone(),
-            Some(self.client_secret.clone()),
-        )
-        .set_redirect_uri(self.redirect_uri.clone());
+        let client = self.client(self.metadata(false).await?);
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| UpstreamError::BadResponse(e.to_string()))?
@@ -270,12 +280,7 @@ impl Upstream {
                 SignatureVerificationError::NoMatchingKey,
             )) => {
                 // A key we have not seen: the upstream may have rotated. Fetch once more.
-                let metadata = self.metadata(true).await?;
-                let client = CoreClient::from_provider_metadata(
-                    metadata,
-                    self.client_id.clone(),
-                    None::<ClientSecret>,
-                );
+                let client = self.client(self.metadata(true).await?);
                 identity(&client.id_token_verifier(), id_token, &nonce)
                     .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
             }

@@ -1,6 +1,5 @@
 //! The real `monban` binary: commands, start-up errors, `PORT`, JSON logs and SIGTERM.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
@@ -9,7 +8,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::ChildStdout;
 
-use crate::helpers::keygen_at;
+use crate::helpers::{free_port, keygen_at};
 
 const BIN: &str = env!("CARGO_BIN_EXE_monban");
 const UPSTREAM_ID: (&str, &str) = (
@@ -249,14 +248,6 @@ redirect_uris = ["https://wiki.example.org/callback"]
         !stdout.contains("upstream-secret-value") && !stdout.contains("wiki-client-secret-value"),
         "{stdout}"
     );
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Reads log lines until one satisfies `wanted`, returning it parsed.

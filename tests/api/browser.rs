@@ -5,7 +5,6 @@
 //! Without Chromium and chromedriver (`apt-get install chromium chromium-driver`) the test says so
 //! and passes, except under CI (`CI` set), where `.ci/run` installs them and their absence fails.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -13,16 +12,10 @@ use fantoccini::{ClientBuilder, Locator};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::helpers::free_port;
+
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Spawns `program` and reads its stdout until a line contains `ready`.
 async fn spawn_until(mut command: Command, ready: &str) -> Child {

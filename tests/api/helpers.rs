@@ -260,6 +260,15 @@ impl TestApp {
     }
 }
 
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The `Location` of a redirect, as an absolute URL.
 pub fn location(response: &reqwest::Response) -> Url {
     let value = response.headers()["location"].to_str().unwrap();
