@@ -76,6 +76,7 @@ impl KeyError {
 }
 
 /// One signing key: private half for signing, public half for verifying and publishing.
+#[derive(Clone)]
 pub struct SigningKey {
     /// The key id (`kid`): the file stem, or the JWK thumbprint for keys from the environment.
     pub kid: String,
@@ -101,7 +102,7 @@ impl fmt::Debug for SigningKey {
 }
 
 /// All keys monban knows, oldest first, and which one signs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct KeyStore {
     keys: Vec<SigningKey>,
     active: usize,

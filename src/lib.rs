@@ -9,6 +9,7 @@ pub mod mock_upstream;
 pub mod oidc;
 pub mod pages;
 pub mod policy;
+pub mod provider;
 pub mod routes;
 pub mod seal;
 pub mod startup;

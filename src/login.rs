@@ -43,6 +43,9 @@ pub struct Session {
     pub roles: Vec<String>,
     /// When the user authenticated at the upstream (seconds since the epoch).
     pub auth_time: u64,
+    /// Google Workspace domain, kept so a refresh can re-check the allow-list.
+    #[serde(default)]
+    pub hosted_domain: Option<String>,
 }
 
 /// 256 random bits, base64url: nonces, PKCE verifiers and binding cookies.

@@ -20,6 +20,10 @@ pub enum Purpose {
     LoginState,
     /// The browser's SSO session cookie.
     Session,
+    /// An authorization code.
+    Code,
+    /// A refresh token.
+    RefreshToken,
 }
 
 impl Purpose {
@@ -27,6 +31,8 @@ impl Purpose {
         match self {
             Purpose::LoginState => "login-state",
             Purpose::Session => "session",
+            Purpose::Code => "code",
+            Purpose::RefreshToken => "refresh-token",
         }
     }
 }

@@ -13,13 +13,14 @@ use crate::config::Config;
 use crate::keys::KeyStore;
 use crate::login::CookieNames;
 use crate::oidc::{
-    CALLBACK_PATH, DISCOVERY_PATH, Discovery, HEALTH_PATH, HOME_PATH, JWKS_PATH, LOGIN_PATH,
-    LOGOUT_PATH,
+    AUTHORIZE_PATH, CALLBACK_PATH, DISCOVERY_PATH, Discovery, HEALTH_PATH, HOME_PATH, JWKS_PATH,
+    LOGIN_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH,
 };
 use crate::pages::STYLESHEET_PATH;
-use crate::routes::{health, home, login, well_known};
+use crate::routes::{health, home, login, provider, well_known};
 use crate::seal::Sealer;
 use crate::telemetry::log_request;
+use crate::tokens::Tokens;
 use crate::upstream::Upstream;
 
 /// What every handler may read. Built once; immutable while the process lives (the upstream
@@ -32,8 +33,10 @@ pub struct AppState {
     pub jwks: well_known::CachedJson,
     /// The discovery document, pre-serialized.
     pub discovery: well_known::CachedJson,
-    /// Seals login state and sessions.
+    /// Seals login state, sessions, codes and refresh tokens.
     pub sealer: Sealer,
+    /// Mints and verifies monban's JWTs.
+    pub tokens: Tokens,
     /// The upstream (Google) client.
     pub upstream: Upstream,
     /// Cookie names and attributes.
@@ -59,6 +62,7 @@ impl AppState {
             discovery: well_known::CachedJson::new(&discovery, max_age)
                 .context("serializing discovery")?,
             sealer,
+            tokens: Tokens::new(keys.clone(), config.issuer_str()),
             upstream: Upstream::new(&config.upstream, redirect_uri)?,
             cookies: CookieNames::new(config.issuer.scheme() == "https"),
         })
@@ -102,6 +106,13 @@ impl Application {
                 .service(web::resource(STYLESHEET_PATH).get(home::stylesheet))
                 .service(web::resource(LOGIN_PATH).get(login::login))
                 .service(web::resource(CALLBACK_PATH).get(login::callback))
+                .service(web::resource(AUTHORIZE_PATH).get(provider::authorize))
+                .service(web::resource(TOKEN_PATH).post(provider::token))
+                .service(
+                    web::resource(USERINFO_PATH)
+                        .get(provider::userinfo)
+                        .post(provider::userinfo),
+                )
                 .service(
                     web::resource(LOGOUT_PATH)
                         .get(login::logout)

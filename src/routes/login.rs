@@ -262,19 +262,81 @@ async fn complete(
         picture: identity.picture,
         roles,
         auth_time: now,
+        hosted_domain: identity.hosted_domain,
     };
     Ok((session, login.return_to))
 }
 
-/// Signs out: clears the session cookie and goes home.
-pub async fn logout(state: Data<AppState>) -> HttpResponse {
+/// Query of `/logout` (OIDC RP-Initiated Logout 1.0).
+#[derive(Debug, Deserialize)]
+pub struct LogoutQuery {
+    id_token_hint: Option<String>,
+    client_id: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+/// Signs out: clears the session cookie, then goes home, or back to the client's registered
+/// `post_logout_redirect_uri` (with its `state`).
+pub async fn logout(query: Query<LogoutQuery>, state: Data<AppState>) -> HttpResponse {
+    let target = match post_logout_target(&query, &state) {
+        Ok(target) => target,
+        Err(message) => {
+            return HttpResponse::BadRequest()
+                .content_type("text/html; charset=utf-8")
+                .body(pages::error(
+                    &state.config.org_name,
+                    "This sign-out request cannot be followed",
+                    message,
+                    &[Action {
+                        label: "Go to the sign-in page",
+                        href: "/",
+                    }],
+                ));
+        }
+    };
     let mut gone = state.cookie(state.cookies.session, String::new(), None);
     gone.make_removal();
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/"))
+        .insert_header((header::LOCATION, target))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(gone)
         .finish()
+}
+
+/// Where to go after signing out: `/`, or a URI registered for the client named by `client_id`
+/// or by the `aud` of `id_token_hint` (a token of ours, possibly expired).
+fn post_logout_target(query: &LogoutQuery, state: &AppState) -> Result<String, &'static str> {
+    let Some(raw) = query.post_logout_redirect_uri.as_deref() else {
+        return Ok("/".into());
+    };
+    let hinted = query.id_token_hint.as_deref().and_then(|hint| {
+        // `now = 0`: an expired ID token still says which client it was for.
+        state
+            .tokens
+            .verify::<serde_json::Value>(hint, crate::tokens::TYP_ID_TOKEN, 0)
+            .ok()
+            .and_then(|claims| claims["aud"].as_str().map(str::to_string))
+    });
+    let client_id = query
+        .client_id
+        .clone()
+        .or(hinted)
+        .ok_or("The request does not say which application it comes from.")?;
+    let client = state
+        .config
+        .clients
+        .iter()
+        .find(|c| c.id == client_id)
+        .ok_or("The application is not registered with this sign-in service.")?;
+    let mut uri = url::Url::parse(raw)
+        .ok()
+        .filter(|u| client.post_logout_redirect_uris.contains(u))
+        .ok_or("The application asked to return to an address it has not registered.")?;
+    if let Some(s) = &query.state {
+        uri.query_pairs_mut().append_pair("state", s);
+    }
+    Ok(uri.to_string())
 }
 
 impl AppState {

@@ -3,4 +3,5 @@
 pub mod health;
 pub mod home;
 pub mod login;
+pub mod provider;
 pub mod well_known;

@@ -62,6 +62,50 @@ pub async fn spawn_login_app(fault: Fault) -> TestApp {
     spawn_with_upstream(&issuer, Some(Arc::new(mock)), &[]).await
 }
 
+/// Where registered clients "live": nothing listens there; tests read the redirect instead.
+pub const CLIENT_ORIGIN: &str = "http://127.0.0.1:9";
+
+/// Two registered clients: `wiki` (confidential) and `spa` (public, PKCE).
+const CLIENTS_TOML: &str = r#"
+[[clients]]
+id = "wiki"
+secret = "wiki-client-secret"
+redirect_uris = ["http://127.0.0.1:9/wiki/callback"]
+post_logout_redirect_uris = ["http://127.0.0.1:9/wiki/signed-out"]
+
+[[clients]]
+id = "spa"
+redirect_uris = ["http://127.0.0.1:9/spa/callback"]
+"#;
+
+/// The `wiki` client's secret.
+pub const WIKI_SECRET: &str = "wiki-client-secret";
+
+/// Like [`spawn_login_app`], with the `wiki` and `spa` clients registered.
+pub async fn spawn_provider_app() -> TestApp {
+    let mock = MockUpstream::start(MockOptions {
+        client_id: UPSTREAM_CLIENT_ID.into(),
+        client_secret: UPSTREAM_CLIENT_SECRET.into(),
+        fault: Fault::None,
+    })
+    .unwrap();
+    let keys_dir = tempfile::tempdir().unwrap();
+    keygen_at(keys_dir.path(), KeyAlg::Rs256, 0);
+    // The keys dir holds only *.pem as keys, so the client file can live beside them.
+    let clients = keys_dir.path().join("clients.toml");
+    std::fs::write(&clients, CLIENTS_TOML).unwrap();
+    let upstream = mock.issuer().to_string();
+    launch(
+        Arc::new(keys_dir),
+        None,
+        Some(upstream),
+        None,
+        Some(Arc::new(mock)),
+        vec![("MONBAN_CONFIG".into(), clients.display().to_string())],
+    )
+    .await
+}
+
 /// Starts monban whose upstream is at `upstream_issuer` (maybe nothing listens there).
 pub async fn spawn_with_upstream(
     upstream_issuer: &str,
@@ -220,6 +264,57 @@ impl TestApp {
             self.extra_env.clone(),
         )
         .await
+    }
+
+    /// Like [`TestApp::spawn_sibling`], with extra configuration (e.g. a changed allow-list).
+    pub async fn spawn_sibling_with(&self, extra: &[(&str, &str)]) -> TestApp {
+        let mut env = self.extra_env.clone();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        launch(
+            self.keys_dir.clone(),
+            Some(self.issuer.clone()),
+            self.upstream_issuer.clone(),
+            Some(self.client.clone()),
+            self.mock.clone(),
+            env,
+        )
+        .await
+    }
+
+    /// Follows redirects through monban (any URL on the issuer's origin is sent to this
+    /// instance) and the mock upstream (choosing `user` on its page) until the browser is sent
+    /// to a registered client; returns that URL.
+    pub async fn follow_to_client(&self, start: &str, user: &str) -> Url {
+        let mock = self
+            .mock
+            .as_ref()
+            .map(|m| m.issuer().to_string())
+            .unwrap_or_default();
+        let mut url = Url::parse(start).unwrap();
+        for _ in 0..10 {
+            let origin = url.origin().ascii_serialization();
+            if origin == CLIENT_ORIGIN {
+                return url;
+            }
+            if origin == mock && url.path() == "/authorize" {
+                url = self.choose_user(&url, user).await;
+                continue;
+            }
+            let target = if origin == self.issuer {
+                self.here(&url)
+            } else {
+                url.to_string()
+            };
+            let response = self.get_url(&target).await;
+            assert_eq!(
+                response.status(),
+                303,
+                "{target}: {:?}",
+                response.text().await
+            );
+            url = location(&response);
+        }
+        panic!("too many redirects");
     }
 
     /// Stops this instance (Cloud Run scaling it away).

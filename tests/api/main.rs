@@ -6,4 +6,5 @@ mod browser;
 mod helpers;
 mod keys;
 mod login;
+mod provider;
 mod well_known;
