@@ -7,4 +7,5 @@ mod helpers;
 mod keys;
 mod login;
 mod provider;
+mod python;
 mod well_known;
