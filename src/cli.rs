@@ -150,6 +150,24 @@ async fn run_server(config: Config, keys: KeyStore) -> ExitCode {
 const DEV_CLIENT_ID: &str = "monban-dev";
 const DEV_CLIENT_SECRET: &str = "monban-dev-secret";
 
+/// The client `monban dev` registers: id, secret, redirect URI, post-logout URI.
+const DEMO_CLIENT: (&str, &str, &str, &str) = (
+    "demo",
+    "demo-secret",
+    "http://localhost:8081/callback",
+    "http://localhost:8081/",
+);
+
+fn demo_client() -> crate::config::Client {
+    let url = |u: &str| url::Url::parse(u).expect("a valid constant URL");
+    crate::config::Client {
+        id: DEMO_CLIENT.0.into(),
+        secret: Some(crate::config::Secret::new(DEMO_CLIENT.1)),
+        redirect_uris: vec![url(DEMO_CLIENT.2)],
+        post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],
+    }
+}
+
 /// `monban dev`: a throwaway key in a temporary folder, a loopback issuer, and a mock Google
 /// with a few lab users, then `serve`.
 fn dev(mut env: HashMap<String, String>) -> ExitCode {
@@ -191,14 +209,21 @@ fn dev(mut env: HashMap<String, String>) -> ExitCode {
         ] {
             env.entry(key.into()).or_insert_with(|| default.into());
         }
-        let (config, keys) = match load(&env) {
+        let (mut config, keys) = match load(&env) {
             Ok(loaded) => loaded,
             Err(code) => return code,
         };
+        if !config.clients.iter().any(|c| c.id == DEMO_CLIENT.0) {
+            config.clients.push(demo_client());
+        }
         telemetry::init(config.json_logs(&env), None);
         println!("monban dev: a throwaway key in {}", dir.path().display());
         println!("monban dev: mock Google at {}", mock.issuer());
         println!("monban dev: discovery {issuer}{DISCOVERY_PATH}");
+        println!(
+            "monban dev: demo client id {:?}, secret {:?}, redirect URI {}",
+            DEMO_CLIENT.0, DEMO_CLIENT.1, DEMO_CLIENT.2
+        );
         println!(
             "monban dev: open {issuer}/ and sign in (lab users get in; the outsider does not)"
         );

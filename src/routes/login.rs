@@ -30,8 +30,8 @@ pub enum LoginError {
     Cancelled,
     /// Talking to the upstream failed.
     Upstream(UpstreamError),
-    /// The account is not allowed in.
-    Denied(Denial, Option<String>),
+    /// The account (email) is not allowed in; the application that asked, if one did.
+    Denied(Denial, Option<String>, Option<String>),
 }
 
 impl LoginError {
@@ -103,7 +103,7 @@ impl LoginError {
                 "The answer from Google could not be verified, so nobody was signed in. Please start again.",
                 &again,
             ),
-            LoginError::Denied(Denial::EmailNotVerified, email) => pages::error(
+            LoginError::Denied(Denial::EmailNotVerified, email, _) => pages::error(
                 org,
                 "This account is not verified",
                 &format!(
@@ -112,12 +112,15 @@ impl LoginError {
                 ),
                 &other_account,
             ),
-            LoginError::Denied(_, email) => pages::error(
+            LoginError::Denied(_, email, app) => pages::error(
                 org,
                 "This account is not allowed",
                 &format!(
-                    "The account {} is not allowed to sign in to {org}. If you think it should be, ask {org}'s administrator.",
-                    email.as_deref().unwrap_or("you used")
+                    "The account {} is not allowed to sign in to {org}{}. If you think it should be, ask {org}'s administrator.",
+                    email.as_deref().unwrap_or("you used"),
+                    app.as_deref()
+                        .map(|a| format!(" (the application \"{a}\" asked)"))
+                        .unwrap_or_default()
                 ),
                 &other_account,
             ),
@@ -253,8 +256,9 @@ async fn complete(
         .exchange(code, &login.pkce_verifier, &login.nonce)
         .await
         .map_err(LoginError::Upstream)?;
-    let roles = policy::admit(&state.config, &identity)
-        .map_err(|d| LoginError::Denied(d, identity.email.clone()))?;
+    let roles = policy::admit(&state.config, &identity).map_err(|d| {
+        LoginError::Denied(d, identity.email.clone(), asking_client(&login.return_to))
+    })?;
     let session = Session {
         sub: identity.sub,
         email: identity.email.unwrap_or_default(),
@@ -274,6 +278,16 @@ pub struct LogoutQuery {
     client_id: Option<String>,
     post_logout_redirect_uri: Option<String>,
     state: Option<String>,
+}
+
+/// The `client_id` of the `/authorize` request a login will return to, if any.
+fn asking_client(return_to: &str) -> Option<String> {
+    let query = return_to
+        .strip_prefix(crate::oidc::AUTHORIZE_PATH)?
+        .strip_prefix('?')?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Signs out: clears the session cookie, then goes home, or back to the client's registered

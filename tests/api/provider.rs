@@ -478,3 +478,19 @@ async fn rp_initiated_logout_returns_only_to_registered_addresses() {
         .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_outsider_refused_on_behalf_of_a_client_is_told_which_application_asked() {
+    let app = spawn_provider_app().await;
+    let (url, _) = authorize_url(&app, "wiki", "");
+    let to_login = location(&app.get_url(&url).await);
+    let to_google = location(&app.get_url(to_login.as_str()).await);
+    let callback = app.choose_user(&to_google, "mallory").await;
+    let response = app.get_url(&app.here(&callback)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("mallory@outsider.example") && page.contains("wiki"),
+        "{page}"
+    );
+}
