@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
@@ -69,6 +70,16 @@ impl AppState {
     }
 }
 
+/// CORS for the endpoints single-page apps call from the browser: any origin, no cookies (they
+/// authenticate with PKCE and Bearer tokens, never with monban's cookies).
+fn api_cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(3600)
+}
+
 /// Headers on every response: pages load nothing from elsewhere and cannot be framed.
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
@@ -107,9 +118,14 @@ impl Application {
                 .service(web::resource(LOGIN_PATH).get(login::login))
                 .service(web::resource(CALLBACK_PATH).get(login::callback))
                 .service(web::resource(AUTHORIZE_PATH).get(provider::authorize))
-                .service(web::resource(TOKEN_PATH).post(provider::token))
+                .service(
+                    web::resource(TOKEN_PATH)
+                        .wrap(api_cors())
+                        .post(provider::token),
+                )
                 .service(
                     web::resource(USERINFO_PATH)
+                        .wrap(api_cors())
                         .get(provider::userinfo)
                         .post(provider::userinfo),
                 )

@@ -154,6 +154,8 @@ async fn a_standard_relying_party_signs_in_refreshes_and_reads_userinfo() {
 async fn single_sign_on_sends_the_second_client_straight_back_with_a_code() {
     let app = spawn_provider_app().await;
     code_for(&app, "wiki", "grace").await;
+    // Google goes away: single sign-on must not need it.
+    app.mock.as_ref().unwrap().stop().await;
     // Logged in already: /authorize for the SPA answers with its redirect, no detour via Google.
     let (url, verifier) = authorize_url(&app, "spa", "");
     let response = app.get_url(&url).await;
@@ -181,6 +183,25 @@ async fn single_sign_on_sends_the_second_client_straight_back_with_a_code() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
+    // The SPA calls /userinfo from its own origin: CORS preflight allows the Bearer header.
+    let preflight = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/userinfo", app.address),
+        )
+        .header("Origin", "https://spa.example.org")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), StatusCode::OK);
+    assert!(
+        preflight
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
 }
 
 #[tokio::test]
