@@ -3,6 +3,7 @@
 
 mod binary;
 mod browser;
+mod deploy;
 mod helpers;
 mod keys;
 mod login;
