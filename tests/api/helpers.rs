@@ -18,7 +18,7 @@ use tempfile::TempDir;
 
 /// The mock upstream's client credentials in the tests.
 pub const UPSTREAM_CLIENT_ID: &str = "monban-test";
-const UPSTREAM_CLIENT_SECRET: &str = "monban-test-upstream-secret";
+pub const UPSTREAM_CLIENT_SECRET: &str = "monban-test-upstream-secret";
 
 /// A running monban and what a test needs to talk to it.
 pub struct TestApp {
@@ -66,7 +66,7 @@ pub async fn spawn_login_app(fault: Fault) -> TestApp {
 pub const CLIENT_ORIGIN: &str = "http://127.0.0.1:9";
 
 /// Two registered clients: `wiki` (confidential) and `spa` (public, PKCE).
-const CLIENTS_TOML: &str = r#"
+pub const CLIENTS_TOML: &str = r#"
 [[clients]]
 id = "wiki"
 secret = "wiki-client-secret"

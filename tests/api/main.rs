@@ -7,6 +7,7 @@ mod deploy;
 mod helpers;
 mod keys;
 mod login;
+mod processes;
 mod provider;
 mod python;
 mod well_known;
