@@ -6,35 +6,14 @@
 //! and passes, except under CI (`CI` set), where `.ci/run` installs them and their absence fails.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use fantoccini::{ClientBuilder, Locator};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-use crate::helpers::free_port;
+use crate::helpers::{free_port, spawn_until};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// Spawns `program` and reads its stdout until a line contains `ready`.
-async fn spawn_until(mut command: Command, ready: &str) -> Child {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if line.contains(ready) {
-            // Keep draining so the child never blocks on a full pipe.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return child;
-        }
-    }
-    panic!("{command:?} ended before printing {ready:?}");
-}
 
 fn screenshot_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)

@@ -3,15 +3,13 @@
 //! secrets that monban actually reads. And the binary, started as the image starts it, works.
 
 use std::collections::{BTreeSet, HashMap};
-use std::process::Stdio;
 use std::sync::Arc;
 
 use monban::keys::KeyAlg;
 use monban::mock_upstream::{Fault, MockOptions, MockUpstream};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::helpers::{free_port, keygen_at, location};
+use crate::helpers::{free_port, keygen_at, location, spawn_until};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -204,7 +202,8 @@ async fn the_binary_started_as_the_image_starts_it_signs_people_in() {
     let port = free_port().to_string();
     let issuer = format!("http://127.0.0.1:{port}");
     let cwd = tempfile::tempdir().unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_monban"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_monban"));
+    command
         .arg("serve")
         .env_clear()
         .envs([
@@ -218,18 +217,8 @@ async fn the_binary_started_as_the_image_starts_it_signs_people_in() {
             ("MONBAN_UPSTREAM__CLIENT_SECRET", "image-test-secret"),
             ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
         ])
-        .current_dir(cwd.path())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if line.contains("monban listening") {
-            break;
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        .current_dir(cwd.path());
+    let mut child = spawn_until(command, "monban listening").await;
 
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

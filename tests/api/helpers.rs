@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
+use tokio::io::AsyncBufReadExt;
 
 use monban::config::Config;
 use monban::keys::{KeyAlg, KeyStore};
@@ -353,6 +355,28 @@ impl TestApp {
         let callback = self.choose_user(&authorize, user).await;
         self.get_url(&self.here(&callback)).await
     }
+}
+
+/// Spawns `program` and reads its stdout until a line contains `ready`.
+pub async fn spawn_until(
+    mut command: tokio::process::Command,
+    ready: &str,
+) -> tokio::process::Child {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.contains(ready) {
+            // Keep draining so the child never blocks on a full pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return child;
+        }
+    }
+    panic!("{command:?} ended before printing {ready:?}");
 }
 
 /// A port nothing listens on right now.

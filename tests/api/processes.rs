@@ -3,28 +3,26 @@
 //! the one before, and one process is replaced mid-flow.
 
 use std::path::Path;
-use std::process::Stdio;
 
 use monban::keys::KeyAlg;
 use monban::mock_upstream::{Fault, MockOptions, MockUpstream};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Child;
 
 use crate::helpers::{
     CLIENT_ORIGIN, CLIENTS_TOML, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, WIKI_SECRET,
-    free_port, keygen_at, location,
+    free_port, keygen_at, location, spawn_until,
 };
 
 struct Process {
     address: String,
-    _child: Child,
+    _child: tokio::process::Child,
 }
 
 /// Starts `monban serve` on `port` and waits for its "listening" log line.
 async fn spawn(issuer: &str, port: u16, dir: &Path, upstream: &str) -> Process {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_monban"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_monban"));
+    command
         .arg("serve")
         .env_clear()
         .envs([
@@ -38,18 +36,8 @@ async fn spawn(issuer: &str, port: u16, dir: &Path, upstream: &str) -> Process {
             ("MONBAN_UPSTREAM__CLIENT_SECRET", UPSTREAM_CLIENT_SECRET),
             ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
         ])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if line.contains("monban listening") {
-            break;
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        .current_dir(dir);
+    let child = spawn_until(command, "monban listening").await;
     Process {
         address: format!("http://127.0.0.1:{port}"),
         _child: child,
