@@ -12,6 +12,7 @@ use std::fmt;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
@@ -85,6 +86,9 @@ pub struct SigningKey {
     /// Where the key came from, for messages.
     pub source_name: String,
     pub(crate) encoding: EncodingKey,
+    /// The parsed RSA key pair, kept so that RS256 signing does not parse the key each time
+    /// (see `Tokens::mint`).
+    pub(crate) rsa: Option<Arc<aws_lc_rs::rsa::KeyPair>>,
     pub(crate) decoding: DecodingKey,
     /// Key material from which sealing keys are derived when no session secret is configured.
     seal_ikm: Vec<u8>,
@@ -291,10 +295,12 @@ fn parse_key(
     let bad = |what: &str| KeyError::new(&source_name, what.to_string());
     // jsonwebtoken wants PEM; Ed25519 keys must be PKCS#8 v1 for its JWK export, so every key is
     // normalised to v1 before it is handed over.
+    let mut rsa_pair = None;
     let (alg, v1_der) = if let Ok(rsa) = aws_lc_rs::rsa::KeyPair::from_pkcs8(der) {
         if rsa.public_modulus_len() < 256 {
             return Err(bad("RSA keys must have at least 2048 bits"));
         }
+        rsa_pair = Some(Arc::new(rsa));
         (KeyAlg::Rs256, der.to_vec())
     } else if let Ok(ec) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
         let v1 = ec
@@ -336,6 +342,7 @@ fn parse_key(
         alg: alg.jose(),
         source_name,
         encoding,
+        rsa: rsa_pair,
         decoding,
         seal_ikm: v1_der,
         jwk,

