@@ -64,7 +64,7 @@ impl AppState {
                 .context("serializing discovery")?,
             sealer,
             tokens: Tokens::new(keys.clone(), config.issuer_str()),
-            upstream: Upstream::new(&config.upstream, redirect_uri)?,
+            upstream: Upstream::new(&config.upstream, redirect_uri),
             cookies: CookieNames::new(config.issuer.scheme() == "https"),
         })
     }

@@ -6,7 +6,7 @@
 //! and fetched again, once, when an ID token names a key it does not hold. Every call has a
 //! timeout: an unreachable upstream gives a clear error within seconds, never a hang.
 
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -96,7 +96,10 @@ struct Cached {
 
 /// The upstream client. Cheap to share; all caching is internal.
 pub struct Upstream {
-    http: reqwest::Client,
+    /// Built on first use: the TLS set-up costs about 1 ms and 2 MiB that start-up (and instances
+    /// that only serve JWKS) need not pay.
+    http: OnceLock<reqwest::Client>,
+    timeout: Duration,
     issuer: Url,
     client_id: ClientId,
     client_secret: ClientSecret,
@@ -114,21 +117,30 @@ impl std::fmt::Debug for Upstream {
 
 impl Upstream {
     /// A client for `config`, redirecting back to `redirect_uri` (`{issuer}/callback`).
-    pub fn new(config: &config::Upstream, redirect_uri: Url) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            // Following redirects from the upstream would be an SSRF hole (openidconnect's docs).
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(3)))
-            .build()?;
-        Ok(Self {
-            http,
+    pub fn new(config: &config::Upstream, redirect_uri: Url) -> Self {
+        Self {
+            http: OnceLock::new(),
+            timeout: config.timeout,
             issuer: config.issuer.clone(),
             client_id: ClientId::new(config.client_id.clone()),
             client_secret: ClientSecret::new(config.client_secret.expose().to_string()),
             redirect_uri: RedirectUrl::from_url(redirect_uri),
             cache: RwLock::new(None),
-        })
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, UpstreamError> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
+            // Following redirects from the upstream would be an SSRF hole (openidconnect's docs).
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(3)))
+            .build()
+            .map_err(|e| UpstreamError::Unreachable(format!("cannot set up HTTP: {e}")))?;
+        Ok(self.http.get_or_init(|| client))
     }
 
     fn issuer_str(&self) -> &str {
@@ -137,7 +149,7 @@ impl Upstream {
 
     async fn get(&self, url: &str) -> Result<reqwest::Response, UpstreamError> {
         let response = self
-            .http
+            .http()?
             .get(url)
             .send()
             .await
@@ -262,7 +274,7 @@ impl Upstream {
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| UpstreamError::BadResponse(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
-            .request_async(&self.http)
+            .request_async(self.http()?)
             .await
             .map_err(|e| match e {
                 RequestTokenError::ServerResponse(r) => {

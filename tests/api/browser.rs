@@ -84,13 +84,20 @@ async fn a_person_signs_in_through_the_dev_login_in_chromium() {
         .await
         .unwrap();
     browser
-        .find(Locator::Id("user-ada"))
+        .wait()
+        .for_element(Locator::Id("user-ada"))
         .await
         .expect("the mock Google's sign-in page")
         .click()
         .await
         .unwrap();
 
+    // Wait for the page after the redirects back (WebDriver's own wait, not a sleep).
+    browser
+        .wait()
+        .for_element(Locator::Css("form button"))
+        .await
+        .expect("signed in, with a sign-out button");
     assert_eq!(browser.current_url().await.unwrap().as_str(), home);
     let page = browser.source().await.unwrap();
     assert!(page.contains("You are signed in"), "{page}");
@@ -109,7 +116,10 @@ async fn a_person_signs_in_through_the_dev_login_in_chromium() {
         .click()
         .await
         .unwrap();
-    let heading = browser.find(Locator::Css("h1")).await.unwrap();
-    assert_eq!(heading.text().await.unwrap(), "Sign in");
+    browser
+        .wait()
+        .for_element(Locator::LinkText("Sign in with Google"))
+        .await
+        .expect("signed out again");
     browser.close().await.unwrap();
 }

@@ -194,7 +194,6 @@ fn config_for(
         ("MONBAN_ORG_NAME", "Example Lab"),
         ("MONBAN_UPSTREAM__CLIENT_ID", UPSTREAM_CLIENT_ID),
         ("MONBAN_UPSTREAM__CLIENT_SECRET", UPSTREAM_CLIENT_SECRET),
-        ("MONBAN_UPSTREAM__TIMEOUT_SECS", "1"),
         ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
         ("MONBAN_ALLOWED_EMAILS", "alan.turing@gmail.com"),
         ("MONBAN_ROLES__ADMIN", "ada@lab.example.org"),

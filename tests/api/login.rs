@@ -317,7 +317,7 @@ async fn a_hanging_upstream_times_out_within_seconds() {
     // Accepts connections (the kernel's backlog) but never answers.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream = format!("http://{}", silent.local_addr().unwrap());
-    let app = spawn_with_upstream(&upstream, None, &[]).await;
+    let app = spawn_with_upstream(&upstream, None, &[("MONBAN_UPSTREAM__TIMEOUT_SECS", "1")]).await;
     let started = Instant::now();
     let response = app.get("/login").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
