@@ -256,15 +256,7 @@ impl TestApp {
     /// Another instance with the same keys, configuration, issuer and upstream, answering on its
     /// own port, used by the same browser: what Cloud Run does when it adds an instance.
     pub async fn spawn_sibling(&self) -> TestApp {
-        launch(
-            self.keys_dir.clone(),
-            Some(self.issuer.clone()),
-            self.upstream_issuer.clone(),
-            Some(self.client.clone()),
-            self.mock.clone(),
-            self.extra_env.clone(),
-        )
-        .await
+        self.spawn_sibling_with(&[]).await
     }
 
     /// Like [`TestApp::spawn_sibling`], with extra configuration (e.g. a changed allow-list).
