@@ -12,9 +12,8 @@ use std::net::TcpListener;
 use actix_web::http::header;
 use actix_web::web::{self, Data, Form, Query};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
-use aws_lc_rs::digest;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -22,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::keys::{KeyAlg, generate_pem};
+use crate::provider::{client_credentials, pkce_s256};
 use crate::tokens::unix_now;
 
 /// A person the mock can sign in as.
@@ -325,30 +325,18 @@ fn oauth_error(status: u16, error: &str) -> HttpResponse {
         .json(json!({ "error": error }))
 }
 
-/// Client credentials from HTTP Basic (form-urlencoded parts, RFC 6749 §2.3.1) or the form.
-fn client_credentials(req: &HttpRequest, form: &TokenForm) -> Option<(String, String)> {
-    if let Some(basic) = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-    {
-        let decoded = String::from_utf8(STANDARD.decode(basic).ok()?).ok()?;
-        let (id, secret) = decoded.split_once(':')?;
-        let unescape = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-        };
-        return Some((unescape(id)?, unescape(secret)?));
-    }
-    Some((form.client_id.clone()?, form.client_secret.clone()?))
-}
-
 async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) -> HttpResponse {
     let options = &state.options;
-    match client_credentials(&req, &form) {
-        Some((id, secret)) if id == options.client_id && secret == options.client_secret => {}
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match client_credentials(
+        authorization,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    ) {
+        Some((id, Some(secret))) if id == options.client_id && secret == options.client_secret => {}
         _ => return oauth_error(401, "invalid_client"),
     }
     if form.grant_type != "authorization_code" {
@@ -361,9 +349,10 @@ async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) 
     else {
         return oauth_error(400, "invalid_grant");
     };
-    let verifier_ok = form.code_verifier.as_deref().is_some_and(|v| {
-        B64.encode(digest::digest(&digest::SHA256, v.as_bytes())) == code.challenge
-    });
+    let verifier_ok = form
+        .code_verifier
+        .as_deref()
+        .is_some_and(|v| pkce_s256(v) == code.challenge);
     if code.exp <= unix_now()
         || code.redirect_uri != form.redirect_uri
         || code.client_id != options.client_id

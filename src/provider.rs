@@ -303,30 +303,43 @@ pub struct TokenForm {
     pub client_secret: Option<String>,
 }
 
-/// Authenticates the client: HTTP Basic (`client_secret_basic`, parts form-urlencoded per RFC 6749
-/// §2.3.1) or form fields (`client_secret_post`); public clients send only `client_id`. Secrets
-/// are compared in constant time.
+/// Client credentials as sent: HTTP Basic (`client_secret_basic`, both parts form-urlencoded per
+/// RFC 6749 §2.3.1) if present, else the form's `client_id` and `client_secret` (`client_secret_post`,
+/// or a public client's bare `client_id`). `None` if malformed or absent.
+pub fn client_credentials(
+    authorization: Option<&str>,
+    form_id: Option<&str>,
+    form_secret: Option<&str>,
+) -> Option<(String, Option<String>)> {
+    match authorization.and_then(|h| h.strip_prefix("Basic ")) {
+        Some(basic) => {
+            let decoded = String::from_utf8(STANDARD.decode(basic.trim()).ok()?).ok()?;
+            let (id, secret) = decoded.split_once(':')?;
+            Some((form_decode(id), Some(form_decode(secret))))
+        }
+        None => Some((form_id?.to_string(), form_secret.map(str::to_string))),
+    }
+}
+
+/// The PKCE S256 challenge of `verifier` (RFC 7636 §4.2).
+pub fn pkce_s256(verifier: &str) -> String {
+    B64.encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
+}
+
+/// Authenticates the client (see [`client_credentials`]); public clients send only `client_id`.
+/// Secrets are compared in constant time.
 pub fn authenticate_client<'c>(
     authorization: Option<&str>,
     form: &TokenForm,
     clients: &'c [Client],
 ) -> Result<&'c Client, OAuthError> {
     let bad = || OAuthError::InvalidClient("client authentication failed".into());
-    let (id, secret) = match authorization.and_then(|h| h.strip_prefix("Basic ")) {
-        Some(basic) => {
-            let decoded = STANDARD
-                .decode(basic.trim())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(bad)?;
-            let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
-            (form_decode(id), Some(form_decode(secret)))
-        }
-        None => (
-            form.client_id.clone().ok_or_else(bad)?,
-            form.client_secret.clone(),
-        ),
-    };
+    let (id, secret) = client_credentials(
+        authorization,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )
+    .ok_or_else(bad)?;
     let client = clients.iter().find(|c| c.id == id).ok_or_else(bad)?;
     match (&client.secret, secret) {
         (Some(expected), Some(given))
@@ -410,7 +423,7 @@ impl Issuer<'_> {
         }
         match (&grant.code_challenge, form.code_verifier.as_deref()) {
             (Some(challenge), Some(verifier)) => {
-                let computed = B64.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
+                let computed = pkce_s256(verifier);
                 if aws_lc_rs::constant_time::verify_slices_are_equal(
                     computed.as_bytes(),
                     challenge.as_bytes(),

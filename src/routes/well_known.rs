@@ -33,11 +33,6 @@ impl CachedJson {
         })
     }
 
-    /// The document's bytes.
-    pub fn body(&self) -> &Bytes {
-        &self.body
-    }
-
     /// Whether an `If-None-Match` header value names this document's tag (or is `*`).
     fn matches(&self, if_none_match: &str) -> bool {
         let ours = self.etag.to_str().unwrap_or_default();
