@@ -158,6 +158,15 @@ impl Default for Options {
 struct Key {
     alg: Algorithm,
     decoding: DecodingKey,
+    /// Built once per key, not per token: the hot path allocates nothing for its checks.
+    validation: Validation,
+}
+
+/// What every token must satisfy, whatever its key.
+struct Expectations<'a> {
+    issuer: &'a str,
+    audience: &'a str,
+    leeway: Duration,
 }
 
 struct Inner {
@@ -251,6 +260,14 @@ impl Verifier {
         options: Options,
         jwks: &JwkSet,
     ) -> Self {
+        let keys = RwLock::new(Arc::new(key_map(
+            jwks,
+            &Expectations {
+                issuer: &issuer,
+                audience,
+                leeway: options.leeway,
+            },
+        )));
         Self {
             inner: Arc::new(Inner {
                 issuer,
@@ -258,7 +275,7 @@ impl Verifier {
                 jwks_uri,
                 http,
                 options,
-                keys: RwLock::new(Arc::new(key_map(jwks))),
+                keys,
                 last_refetch: Mutex::new(None),
             }),
         }
@@ -296,13 +313,7 @@ impl Verifier {
         if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
             return Err(VerifyError::WrongType);
         }
-        let mut validation = Validation::new(key.alg);
-        validation.leeway = self.inner.options.leeway.as_secs();
-        validation.validate_nbf = true;
-        validation.set_issuer(&[&self.inner.issuer]);
-        validation.set_audience(&[&self.inner.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
+        jsonwebtoken::decode::<Claims>(token, &key.decoding, &key.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::InvalidSignature => VerifyError::BadSignature,
@@ -363,20 +374,42 @@ impl Verifier {
 impl Inner {
     async fn refetch(&self) -> Result<Option<Duration>, DiscoveryError> {
         let (jwks, max_age) = fetch_json::<JwkSet>(&self.http, &self.jwks_uri).await?;
-        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(key_map(&jwks));
+        let keys = key_map(
+            &jwks,
+            &Expectations {
+                issuer: &self.issuer,
+                audience: &self.audience,
+                leeway: self.options.leeway,
+            },
+        );
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
         Ok(max_age)
     }
 }
 
-/// The usable signing keys of a JWK Set by kid, each pinned to its own algorithm.
-fn key_map(jwks: &JwkSet) -> HashMap<String, Arc<Key>> {
+/// The usable signing keys of a JWK Set by kid, each pinned to its own algorithm and carrying
+/// its validation rules.
+fn key_map(jwks: &JwkSet, expect: &Expectations<'_>) -> HashMap<String, Arc<Key>> {
     jwks.keys
         .iter()
         .filter_map(|jwk| {
             let kid = jwk.common.key_id.clone()?;
             let alg: Algorithm = jwk.common.key_algorithm?.to_string().parse().ok()?;
             let decoding = DecodingKey::from_jwk(jwk).ok()?;
-            Some((kid, Arc::new(Key { alg, decoding })))
+            let mut validation = Validation::new(alg);
+            validation.leeway = expect.leeway.as_secs();
+            validation.validate_nbf = true;
+            validation.set_issuer(&[expect.issuer]);
+            validation.set_audience(&[expect.audience]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            Some((
+                kid,
+                Arc::new(Key {
+                    alg,
+                    decoding,
+                    validation,
+                }),
+            ))
         })
         .collect()
 }
