@@ -153,6 +153,20 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// Per-client-address limit on the login and token endpoints.
+    pub rate_limit: RateLimitSettings,
+}
+
+/// The per-IP rate limit on `/login`, `/callback`, `/authorize` and `/token`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    /// Sustained requests per minute per address; 0 turns the limit off.
+    pub per_minute: u32,
+    /// Requests an address may make at once before the sustained rate applies.
+    pub burst: u32,
+    /// How many proxies in front of monban append to `X-Forwarded-For` (Cloud Run: 1). 0 trusts
+    /// no header and uses the TCP peer's address.
+    pub trusted_proxy_hops: usize,
 }
 
 impl Config {
@@ -295,6 +309,17 @@ impl Config {
             "shutdown_grace_secs",
             self.shutdown_grace.as_secs().to_string(),
         );
+        let r = &self.rate_limit;
+        line(
+            "rate_limit_per_minute",
+            if r.per_minute == 0 {
+                "0 (off)".into()
+            } else {
+                r.per_minute.to_string()
+            },
+        );
+        line("rate_limit_burst", r.burst.to_string());
+        line("trusted_proxy_hops", r.trusted_proxy_hops.to_string());
         out
     }
 }
@@ -336,6 +361,12 @@ struct RawConfig {
     log_format: LogFormat,
     #[serde(default = "default_shutdown_grace")]
     shutdown_grace_secs: u64,
+    #[serde(default = "default_rate_limit_per_minute")]
+    rate_limit_per_minute: u32,
+    #[serde(default = "default_rate_limit_burst")]
+    rate_limit_burst: u32,
+    #[serde(default)]
+    trusted_proxy_hops: usize,
 }
 
 #[derive(Deserialize)]
@@ -454,6 +485,12 @@ fn default_log_format() -> LogFormat {
 fn default_shutdown_grace() -> u64 {
     8
 }
+fn default_rate_limit_per_minute() -> u32 {
+    60
+}
+fn default_rate_limit_burst() -> u32 {
+    30
+}
 
 impl RawConfig {
     fn validate(self, port: Option<&str>) -> Result<Config, ConfigError> {
@@ -563,6 +600,21 @@ impl RawConfig {
                 Ok(Duration::from_secs(v))
             }
         };
+        if self.rate_limit_per_minute > 0 && self.rate_limit_burst == 0 {
+            return Err(ConfigError::new(
+                "rate_limit_burst",
+                "must be at least 1 while rate_limit_per_minute is set (0 per minute turns the limit off)",
+            ));
+        }
+        if self.trusted_proxy_hops > 8 {
+            return Err(ConfigError::new(
+                "trusted_proxy_hops",
+                format!(
+                    "{} proxies is implausible: count the proxies that append to X-Forwarded-For (Cloud Run: 1)",
+                    self.trusted_proxy_hops
+                ),
+            ));
+        }
         let lifetimes = Lifetimes {
             access_token: secs("access_token_ttl_secs", self.access_token_ttl_secs)?,
             id_token: secs("id_token_ttl_secs", self.id_token_ttl_secs)?,
@@ -586,6 +638,11 @@ impl RawConfig {
             jwks_max_age: Duration::from_secs(self.jwks_max_age_secs),
             log_format: self.log_format,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            rate_limit: RateLimitSettings {
+                per_minute: self.rate_limit_per_minute,
+                burst: self.rate_limit_burst,
+                trusted_proxy_hops: self.trusted_proxy_hops,
+            },
         })
     }
 }

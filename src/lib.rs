@@ -10,6 +10,8 @@ pub mod oidc;
 pub mod pages;
 pub mod policy;
 pub mod provider;
+pub mod rate_limit;
+pub mod request_limits;
 pub mod routes;
 pub mod seal;
 pub mod startup;

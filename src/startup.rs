@@ -4,9 +4,10 @@ use std::net::TcpListener;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
+use actix_web::error::InternalError;
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
-use actix_web::web::{self, Data};
+use actix_web::web::{self, Data, QueryConfig};
 use actix_web::{App, HttpResponse, HttpServer};
 use anyhow::Context;
 
@@ -18,6 +19,8 @@ use crate::oidc::{
     LOGIN_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH,
 };
 use crate::pages::STYLESHEET_PATH;
+use crate::rate_limit::{self, RateLimit};
+use crate::request_limits::{form_config, reject_oversized};
 use crate::routes::{health, home, login, provider, well_known};
 use crate::seal::Sealer;
 use crate::telemetry::log_request;
@@ -42,6 +45,8 @@ pub struct AppState {
     pub upstream: Upstream,
     /// Cookie names and attributes.
     pub cookies: CookieNames,
+    /// This instance's per-address counters for the login and token endpoints.
+    pub rate_limit: RateLimit,
 }
 
 impl AppState {
@@ -66,6 +71,7 @@ impl AppState {
             tokens: Tokens::new(keys.clone(), config.issuer_str()),
             upstream: Upstream::new(&config.upstream, redirect_uri),
             cookies: CookieNames::new(config.issuer.scheme() == "https"),
+            rate_limit: RateLimit::new(&config.rate_limit),
         })
     }
 }
@@ -80,9 +86,18 @@ fn api_cors() -> Cors {
         .max_age(3600)
 }
 
-/// Headers on every response: pages load nothing from elsewhere and cannot be framed.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// Headers on every response: pages load nothing from elsewhere and cannot be framed, nothing is
+/// cached unless the handler says so (codes and tokens travel in redirects and bodies), and over
+/// https browsers are told to stay on https. HSTS leaves out `includeSubDomains`: monban cannot know
+/// whether every sibling host of the organisation already serves https.
+fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = if https {
+        DefaultHeaders::new().add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
+        .add((header::CACHE_CONTROL, "no-store"))
         .add((
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; \
@@ -105,21 +120,38 @@ impl Application {
     pub fn build(config: &Config, keys: &KeyStore, listener: TcpListener) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let state = Data::new(AppState::new(config, keys)?);
+        let https = config.issuer.scheme() == "https";
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(security_headers())
+                .wrap(from_fn(reject_oversized))
+                .wrap(security_headers(https))
                 .wrap(from_fn(log_request))
                 .app_data(state.clone())
+                .app_data(form_config())
+                .app_data(query_config())
                 .service(web::resource(JWKS_PATH).get(well_known::jwks))
                 .service(web::resource(DISCOVERY_PATH).get(well_known::discovery))
                 .service(web::resource(HEALTH_PATH).get(health::healthz))
                 .service(web::resource(HOME_PATH).get(home::home))
                 .service(web::resource(STYLESHEET_PATH).get(home::stylesheet))
-                .service(web::resource(LOGIN_PATH).get(login::login))
-                .service(web::resource(CALLBACK_PATH).get(login::callback))
-                .service(web::resource(AUTHORIZE_PATH).get(provider::authorize))
+                .service(
+                    web::resource(LOGIN_PATH)
+                        .wrap(from_fn(rate_limit::limit))
+                        .get(login::login),
+                )
+                .service(
+                    web::resource(CALLBACK_PATH)
+                        .wrap(from_fn(rate_limit::limit))
+                        .get(login::callback),
+                )
+                .service(
+                    web::resource(AUTHORIZE_PATH)
+                        .wrap(from_fn(rate_limit::limit))
+                        .get(provider::authorize),
+                )
                 .service(
                     web::resource(TOKEN_PATH)
+                        .wrap(from_fn(rate_limit::limit))
                         .wrap(api_cors())
                         .post(provider::token),
                 )
@@ -157,6 +189,18 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// A query string that does not fit the endpoint's parameters: 400 with the reason, not actix's
+/// generic text.
+fn query_config() -> QueryConfig {
+    QueryConfig::default().error_handler(|err, _req| {
+        let response = HttpResponse::BadRequest()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(format!("the query string cannot be read: {err}"));
+        InternalError::from_response(err, response).into()
+    })
 }
 
 async fn not_found() -> HttpResponse {

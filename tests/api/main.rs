@@ -4,6 +4,7 @@
 mod binary;
 mod browser;
 mod deploy;
+mod hardening;
 mod helpers;
 mod keys;
 mod login;
