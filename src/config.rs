@@ -564,34 +564,38 @@ impl RawConfig {
                 ));
             }
         }
+        let emails = |key: &str, list: Vec<String>| -> Result<Vec<String>, ConfigError> {
+            list.iter()
+                .map(|e| {
+                    crate::policy::normalize_email(e).ok_or_else(|| {
+                        ConfigError::new(key, format!("{e:?} is not an email address"))
+                    })
+                })
+                .collect()
+        };
         let mut roles = BTreeMap::new();
         for (role, members) in self.roles {
-            if let Some(bad) = members.0.iter().find(|e| !e.contains('@')) {
-                return Err(ConfigError::new(
-                    format!("roles.{role}"),
-                    format!("{bad:?} is not an email address"),
-                ));
-            }
-            roles.insert(role, members.0);
+            let members = emails(&format!("roles.{role}"), members.0)?;
+            roles.insert(role, members);
         }
-        for d in &self.allowed_domains.0 {
-            if d.contains('@') || !d.contains('.') {
-                return Err(ConfigError::new(
-                    "allowed_domains",
-                    format!("{d:?} is not a domain name (write example.org, not an address)"),
-                ));
-            }
-        }
-        for e in &self.allowed_emails.0 {
-            if e.split_once('@')
-                .is_none_or(|(l, d)| l.is_empty() || d.is_empty())
-            {
-                return Err(ConfigError::new(
-                    "allowed_emails",
-                    format!("{e:?} is not an email address"),
-                ));
-            }
-        }
+        let allowed_domains = self
+            .allowed_domains
+            .0
+            .iter()
+            .map(|d| {
+                crate::policy::normalize_domain(d)
+                    .filter(|_| !d.contains('@'))
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "allowed_domains",
+                            format!(
+                                "{d:?} is not a domain name (write example.org, not an address)"
+                            ),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let allowed_emails = emails("allowed_emails", self.allowed_emails.0)?;
         let clients = validate_clients(self.clients)?;
         let secs = |key: &str, v: u64| {
             if v == 0 {
@@ -629,8 +633,8 @@ impl RawConfig {
             signing_kid,
             org_name: self.org_name.trim().to_string(),
             upstream,
-            allowed_domains: self.allowed_domains.0,
-            allowed_emails: self.allowed_emails.0,
+            allowed_domains,
+            allowed_emails,
             roles,
             session_secrets: self.session_secrets.0,
             clients,

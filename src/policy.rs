@@ -40,6 +40,31 @@ pub fn admit(config: &Config, identity: &Identity) -> Result<Vec<String>, Denial
     }
 }
 
+/// A domain in one canonical form: lower-case ASCII, internationalised names in their IDNA
+/// (`xn--`) form, so `Bücher.Example` and `xn--bcher-kva.example` compare equal while a
+/// look-alike written with Cyrillic letters does not. `None` for anything that is not a domain
+/// name (an IP address, an empty or invalid label).
+pub fn normalize_domain(domain: &str) -> Option<String> {
+    match url::Host::parse(domain.trim()).ok()? {
+        url::Host::Domain(d) if d.contains('.') && !d.ends_with('.') => Some(d),
+        _ => None,
+    }
+}
+
+/// An email address in one canonical form: the local part lower-cased (Google addresses are
+/// case-insensitive), the domain as [`normalize_domain`]. `None` if it is not `local@domain`.
+pub fn normalize_email(email: &str) -> Option<String> {
+    let (local, domain) = email.trim().rsplit_once('@')?;
+    if local.is_empty() || local.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(format!(
+        "{}@{}",
+        local.to_lowercase(),
+        normalize_domain(domain)?
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,10 +128,69 @@ mod tests {
             admit(&c, &who("ada@lab.example.org", false, None)),
             Err(Denial::EmailNotVerified)
         );
-        // A look-alike subdomain is not the domain.
+        // A look-alike subdomain is not the domain, nor is a domain spelt with Cyrillic letters.
+        assert_eq!(
+            admit(
+                &c,
+                &who(&normalize_email("ada@lаb.example.org").unwrap(), true, None)
+            ),
+            Err(Denial::NotAllowed)
+        );
         assert_eq!(
             admit(&c, &who("x@evil.lab.example.org", true, None)),
             Err(Denial::NotAllowed)
         );
+    }
+
+    #[test]
+    fn mixed_case_and_internationalised_addresses_compare_in_one_form() {
+        assert_eq!(
+            normalize_email("Ada@Lab.Example.ORG").as_deref(),
+            Some("ada@lab.example.org")
+        );
+        assert_eq!(
+            normalize_email("ünal@Bücher.Example").as_deref(),
+            Some("ünal@xn--bcher-kva.example")
+        );
+        assert_eq!(
+            normalize_domain("xn--bcher-kva.example"),
+            normalize_domain("BÜCHER.example")
+        );
+        assert_ne!(
+            normalize_domain("lаb.example.org").as_deref(),
+            Some("lab.example.org"),
+            "a Cyrillic а is not a Latin a"
+        );
+        for bad in [
+            "no-at-sign",
+            "@example.org",
+            "a@",
+            "a@1.2.3.4",
+            "a b@example.org",
+            "a@exa mple.org",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad}");
+        }
+        let c = Config::load(
+            &[
+                ("MONBAN_ISSUER", "https://login.example.org"),
+                ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
+                ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
+                ("MONBAN_ALLOWED_DOMAINS", "Bücher.Example"),
+                ("MONBAN_ALLOWED_EMAILS", "Guest@GMAIL.com"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        )
+        .unwrap();
+        for email in [
+            "x@xn--bcher-kva.example",
+            "x@bücher.example",
+            "GUEST@gmail.com",
+        ] {
+            let email = normalize_email(email).unwrap();
+            assert!(admit(&c, &who(&email, true, None)).is_ok(), "{email}");
+        }
     }
 }

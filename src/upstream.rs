@@ -49,7 +49,8 @@ pub enum UpstreamError {
 pub struct Identity {
     /// The upstream's stable subject id.
     pub sub: String,
-    /// The email address, lower-cased.
+    /// The email address in canonical form ([`crate::policy::normalize_email`]); `None` if
+    /// the upstream gave none or one that is not an address.
     pub email: Option<String>,
     /// Whether the upstream verified that address.
     pub email_verified: bool,
@@ -309,7 +310,9 @@ fn identity(
     let claims = id_token.claims(verifier, nonce)?;
     Ok(Identity {
         sub: claims.subject().to_string(),
-        email: claims.email().map(|e| e.as_str().to_ascii_lowercase()),
+        email: claims
+            .email()
+            .and_then(|e| crate::policy::normalize_email(e.as_str())),
         email_verified: claims.email_verified().unwrap_or(false),
         name: claims
             .name()
@@ -333,7 +336,7 @@ fn hosted_domain(jwt: &str) -> Option<String> {
     value
         .get("hd")?
         .as_str()
-        .map(|d| d.trim().to_ascii_lowercase())
+        .and_then(crate::policy::normalize_domain)
 }
 
 /// reqwest's errors print the URL; ours are logged, and a URL could one day carry a code.

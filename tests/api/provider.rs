@@ -19,14 +19,14 @@ fn rp_http() -> openidconnect::reqwest::Client {
         .unwrap()
 }
 
-fn param(url: &Url, name: &str) -> Option<String> {
+pub(crate) fn param(url: &Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
 
 /// `GET /authorize` for `client` with PKCE; returns (authorize URL, verifier).
-fn authorize_url(app: &TestApp, client: &str, extra: &str) -> (String, String) {
+pub(crate) fn authorize_url(app: &TestApp, client: &str, extra: &str) -> (String, String) {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let url = format!(
         "{}/authorize?response_type=code&client_id={client}&redirect_uri={CLIENT_ORIGIN}/{client}/callback\
@@ -37,7 +37,7 @@ fn authorize_url(app: &TestApp, client: &str, extra: &str) -> (String, String) {
     (url, verifier.secret().clone())
 }
 
-async fn token(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn token(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
     app.client
         .post(format!("{}/token", app.address))
         .form(form)
@@ -47,13 +47,13 @@ async fn token(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
 }
 
 /// Signs `user` in to `client` and returns the code.
-async fn code_for(app: &TestApp, client: &str, user: &str) -> (String, String) {
+pub(crate) async fn code_for(app: &TestApp, client: &str, user: &str) -> (String, String) {
     let (url, verifier) = authorize_url(app, client, "");
     let back = app.follow_to_client(&url, user).await;
     (param(&back, "code").expect("a code"), verifier)
 }
 
-async fn redeem(app: &TestApp, code: &str, verifier: &str) -> reqwest::Response {
+pub(crate) async fn redeem(app: &TestApp, code: &str, verifier: &str) -> reqwest::Response {
     token(
         app,
         &[
