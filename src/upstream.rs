@@ -302,6 +302,36 @@ impl Upstream {
     }
 }
 
+/// Verifies a raw upstream ID token exactly as [`Upstream::exchange`] does (signature, `iss`,
+/// `aud`, `exp`, `nonce`), given the upstream's discovery document and JWKS as it serves them.
+/// Everything in `raw` is attacker-controlled until this returns: the fuzz target calls it.
+pub fn verify_id_token(
+    discovery: &str,
+    jwks: &str,
+    client_id: &str,
+    raw: &str,
+    nonce: &str,
+) -> Result<Identity, UpstreamError> {
+    let metadata: CoreProviderMetadata = serde_json::from_str(discovery)
+        .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
+    let jwks: CoreJsonWebKeySet = serde_json::from_str(jwks)
+        .map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
+    let client = CoreClient::from_provider_metadata(
+        metadata.set_jwks(jwks),
+        ClientId::new(client_id.to_string()),
+        None,
+    );
+    let token: CoreIdToken = raw
+        .parse()
+        .map_err(|e: serde_json::Error| UpstreamError::InvalidIdToken(e.to_string()))?;
+    identity(
+        &client.id_token_verifier(),
+        &token,
+        &Nonce::new(nonce.to_string()),
+    )
+    .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
+}
+
 fn identity(
     verifier: &openidconnect::core::CoreIdTokenVerifier<'_>,
     id_token: &CoreIdToken,
