@@ -314,8 +314,8 @@ pub fn verify_id_token(
 ) -> Result<Identity, UpstreamError> {
     let metadata: CoreProviderMetadata = serde_json::from_str(discovery)
         .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
-    let jwks: CoreJsonWebKeySet = serde_json::from_str(jwks)
-        .map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
+    let jwks: CoreJsonWebKeySet =
+        serde_json::from_str(jwks).map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
     let client = CoreClient::from_provider_metadata(
         metadata.set_jwks(jwks),
         ClientId::new(client_id.to_string()),
