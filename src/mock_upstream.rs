@@ -98,6 +98,14 @@ pub enum Fault {
     WrongAudience,
     /// Sign the ID token with a key the JWKS does not publish.
     UnknownKey,
+    /// Answer the token request with a 500 and an HTML page.
+    TokenServerError,
+    /// Answer the token request with 200 and a body that is not JSON.
+    TokenGarbage,
+    /// Answer the token request only after this long.
+    SlowToken(std::time::Duration),
+    /// Serve a discovery document that is not JSON.
+    DiscoveryGarbage,
 }
 
 /// Settings of a mock upstream.
@@ -117,12 +125,14 @@ struct MockState {
     key: EncodingKey,
     rogue_key: EncodingKey,
     jwks: JwkSet,
+    token_requests: tokio::sync::watch::Sender<usize>,
 }
 
 /// A running mock upstream on 127.0.0.1.
 pub struct MockUpstream {
     issuer: String,
     handle: actix_web::dev::ServerHandle,
+    token_requests: tokio::sync::watch::Receiver<usize>,
 }
 
 impl MockUpstream {
@@ -132,7 +142,9 @@ impl MockUpstream {
         let issuer = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
         let (key, jwk) = es256_key("mock-key-1")?;
         let (rogue_key, _) = es256_key("mock-key-rogue")?;
+        let (token_requests, seen) = tokio::sync::watch::channel(0);
         let state = Data::new(MockState {
+            token_requests,
             issuer: issuer.clone(),
             options,
             key,
@@ -157,7 +169,17 @@ impl MockUpstream {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Ok(Self { issuer, handle })
+        Ok(Self {
+            issuer,
+            handle,
+            token_requests: seen,
+        })
+    }
+
+    /// How many token requests have arrived so far (counted on arrival, before any delay), to
+    /// wait on: `mock.token_requests().wait_for(|n| *n >= 10).await`.
+    pub fn token_requests(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.token_requests.clone()
     }
 
     /// The mock's issuer URL (no trailing slash).
@@ -181,6 +203,11 @@ fn es256_key(kid: &str) -> anyhow::Result<(EncodingKey, Jwk)> {
 }
 
 async fn discovery(state: Data<MockState>) -> HttpResponse {
+    if state.options.fault == Fault::DiscoveryGarbage {
+        return HttpResponse::Ok()
+            .content_type("text/html")
+            .body("<!doctype html><title>Captive portal</title>");
+    }
     let iss = &state.issuer;
     HttpResponse::Ok().json(json!({
         "issuer": iss,
@@ -326,7 +353,22 @@ fn oauth_error(status: u16, error: &str) -> HttpResponse {
 }
 
 async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) -> HttpResponse {
+    state.token_requests.send_modify(|n| *n += 1);
     let options = &state.options;
+    match options.fault {
+        Fault::TokenServerError => {
+            return HttpResponse::InternalServerError()
+                .content_type("text/html")
+                .body("<h1>500 Internal Server Error</h1>");
+        }
+        Fault::TokenGarbage => {
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .body("{\"access_token\": [truncated");
+        }
+        Fault::SlowToken(delay) => actix_web::rt::time::sleep(delay).await,
+        _ => {}
+    }
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -85,6 +85,11 @@ pub const WIKI_SECRET: &str = "wiki-client-secret";
 
 /// Like [`spawn_login_app`], with the `wiki` and `spa` clients registered.
 pub async fn spawn_provider_app() -> TestApp {
+    spawn_provider_app_with(&[]).await
+}
+
+/// Like [`spawn_provider_app`], with extra configuration that its siblings inherit.
+pub async fn spawn_provider_app_with(extra: &[(&str, &str)]) -> TestApp {
     let mock = MockUpstream::start(MockOptions {
         client_id: UPSTREAM_CLIENT_ID.into(),
         client_secret: UPSTREAM_CLIENT_SECRET.into(),
@@ -103,7 +108,10 @@ pub async fn spawn_provider_app() -> TestApp {
         Some(upstream),
         None,
         Some(Arc::new(mock)),
-        vec![("MONBAN_CONFIG".into(), clients.display().to_string())],
+        [("MONBAN_CONFIG".to_string(), clients.display().to_string())]
+            .into_iter()
+            .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect(),
     )
     .await
 }

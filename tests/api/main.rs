@@ -5,6 +5,7 @@ mod bad_inputs;
 mod binary;
 mod browser;
 mod deploy;
+mod faults;
 mod hardening;
 mod helpers;
 mod keys;
