@@ -44,6 +44,10 @@ enum Command {
     },
     /// Run on localhost with a throwaway key and a mock Google: for trying monban out.
     Dev,
+    /// Run only the mock Google of `dev` on a free loopback port, for load tests
+    /// (bench/soak.py) that start several `monban serve` against one upstream.
+    #[command(hide = true)]
+    MockUpstream,
 }
 
 /// Parses the command line and runs the command.
@@ -63,6 +67,7 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Dev => dev(env),
+        Command::MockUpstream => mock_upstream(),
     }
 }
 
@@ -166,6 +171,27 @@ fn demo_client() -> crate::config::Client {
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],
     }
+}
+
+/// `monban mock-upstream`: prints `mock upstream <issuer> <client id> <secret>` and serves until
+/// SIGTERM or SIGINT.
+fn mock_upstream() -> ExitCode {
+    actix_web::rt::System::new().block_on(async {
+        let mock = match MockUpstream::start(MockOptions {
+            client_id: DEV_CLIENT_ID.into(),
+            client_secret: DEV_CLIENT_SECRET.into(),
+            fault: Fault::None,
+        }) {
+            Ok(mock) => mock,
+            Err(e) => return fail(1, &format!("mock-upstream: {e:#}")),
+        };
+        println!(
+            "mock upstream {} {DEV_CLIENT_ID} {DEV_CLIENT_SECRET}",
+            mock.issuer()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        ExitCode::SUCCESS
+    })
 }
 
 /// `monban dev`: a throwaway key in a temporary folder, a loopback issuer, and a mock Google
