@@ -18,54 +18,20 @@ started. The per-address rate limit is off (MONBAN_RATE_LIMIT_PER_MINUTE=0): all
 from one address. The last line says how many errors there were; the exit code is 1 if any.
 """
 
-import base64
-import hashlib
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
-import requests
+from flows import MONBAN, ROOT, rss_mib, sign_in, start_mock, start_monbans
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "120"))
 INSTANCES = int(os.environ.get("SOAK_INSTANCES", "3"))
 WORKERS = int(os.environ.get("SOAK_WORKERS", "8"))
 BASE_PORT = int(os.environ.get("SOAK_PORT", "18531"))
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "monban")
-CLIENT = "http://127.0.0.1:9/wiki/callback"
-CLIENTS_TOML = f"""
-[[clients]]
-id = "wiki"
-secret = "soak-secret"
-redirect_uris = ["{CLIENT}"]
-"""
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def wait_healthy(port, proc):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"monban on port {port} exited with {proc.returncode}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            time.sleep(0.05)
-    sys.exit(f"monban on port {port} did not become healthy")
 
 
 class Stats:
@@ -84,62 +50,11 @@ class Stats:
             self.errors.append(message)
 
 
-def sign_in(ports, turn, stats):
-    """One complete sign-in; each request goes to the next instance."""
-    session = requests.Session()
-    counter = [turn]
-
-    def at(url):
-        parts = urllib.parse.urlsplit(url)
-        port = ports[counter[0] % len(ports)]
-        counter[0] += 1
-        return urllib.parse.urlunsplit(("http", f"127.0.0.1:{port}", parts.path, parts.query, ""))
-
-    def step(name, method, url, expect, **kwargs):
-        started = time.perf_counter()
-        response = session.request(method, url, allow_redirects=False, timeout=10, **kwargs)
-        stats.record(name, time.perf_counter() - started)
-        if response.status_code != expect:
-            raise RuntimeError(f"{name}: {response.status_code} {response.text[:200]}")
-        return response
-
-    def next_url(response, base):
-        return urllib.parse.urljoin(base, response.headers["location"])
-
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = urllib.parse.urlencode({
-        "client_id": "wiki", "redirect_uri": CLIENT, "response_type": "code",
-        "scope": "openid email profile", "state": secrets.token_hex(8), "nonce": secrets.token_hex(8),
-        "code_challenge": challenge, "code_challenge_method": "S256",
-    })
-    issuer = f"http://127.0.0.1:{ports[0]}"
-    r = step("authorize", "GET", at(f"{issuer}/authorize?{query}"), 303)
-    r = step("login", "GET", at(next_url(r, issuer)), 303)
-    google = urllib.parse.urlsplit(r.headers["location"])
-    choose = urllib.parse.urlunsplit(google._replace(path="/authorize/as", query="user=ada&" + google.query))
-    r = step("upstream", "GET", choose, 303)
-    r = step("callback", "GET", at(r.headers["location"]), 303)
-    r = step("authorize_sso", "GET", at(next_url(r, issuer)), 303)
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["location"]).query)["code"][0]
-    auth = ("wiki", "soak-secret")
-    r = step("token_code", "POST", at(f"{issuer}/token"), 200, auth=auth, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": CLIENT,
-        "code_verifier": verifier,
-    })
-    tokens = r.json()
-    step("userinfo", "GET", at(f"{issuer}/userinfo"), 200,
-         headers={"authorization": f"Bearer {tokens['access_token']}"})
-    step("token_refresh", "POST", at(f"{issuer}/token"), 200, auth=auth, data={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-    })
-
-
 def worker(ports, index, deadline, stats):
     turn = index
     while time.monotonic() < deadline:
         try:
-            sign_in(ports, turn, stats)
+            sign_in(ports, turn, stats.record)
             with stats.lock:
                 stats.logins += 1
         except Exception as e:  # noqa: BLE001 - every failure is counted and reported
@@ -153,29 +68,17 @@ def percentile(values, p):
 
 
 def main():
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "monban"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="monban-soak-")
     procs = []
     try:
-        mock = subprocess.Popen([BIN, "mock-upstream"], stdout=subprocess.PIPE, text=True)
+        mock, upstream_env = start_mock()
         procs.append(mock)
-        _, _, upstream, client_id, client_secret = mock.stdout.readline().split()
-        subprocess.run([BIN, "keygen", "--dir", f"{work}/keys"], check=True, stdout=subprocess.DEVNULL)
-        with open(f"{work}/monban.toml", "w") as f:
-            f.write(CLIENTS_TOML)
+        subprocess.run([MONBAN, "keygen", "--dir", f"{work}/keys"], check=True, stdout=subprocess.DEVNULL)
         ports = [BASE_PORT + i for i in range(INSTANCES)]
-        env = dict(os.environ, MONBAN_ISSUER=f"http://127.0.0.1:{ports[0]}", MONBAN_KEYS_DIR=f"{work}/keys",
-                   MONBAN_CONFIG=f"{work}/monban.toml", MONBAN_UPSTREAM__ISSUER=upstream,
-                   MONBAN_UPSTREAM__CLIENT_ID=client_id, MONBAN_UPSTREAM__CLIENT_SECRET=client_secret,
-                   MONBAN_ALLOWED_DOMAINS="lab.example.org", MONBAN_RATE_LIMIT_PER_MINUTE="0",
-                   MONBAN_LOG_FORMAT="json", RUST_LOG="warn")
-        instances = []
-        for port in ports:
-            proc = subprocess.Popen([BIN, "serve"], env=dict(env, PORT=str(port)),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            procs.append(proc)
-            wait_healthy(port, proc)
-            instances.append((port, proc))
+        monbans = start_monbans(work, ports, upstream_env)
+        procs.extend(monbans)
+        instances = list(zip(ports, monbans))
         rss_start = {port: rss_mib(proc.pid) for port, proc in instances}
 
         stats = Stats()

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""The measurements of bench/run.sh (which installs and builds what this needs, then runs it):
+monban next to the floor (a minimal actix-web "hello JSON" binary, same release profile), Debian's
+nginx serving the same JSON, and oidc-provider (the certified Node.js provider, minimal config).
+Every contender runs on 127.0.0.1 and is stopped at the end. Prints one table of goals and ratios.
+"""
+
+import glob
+import http.client
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+
+from flows import MONBAN, ROOT, STEPS, cpu_seconds, rss_mib, sign_in, start_mock, start_monbans
+
+HELLO = os.path.join(ROOT, "target", "release", "hello-actix")
+NODE_PROVIDER = os.path.join(ROOT, "bench", "oidc-provider", "server.mjs")
+RUNS = int(os.environ.get("RUNS", "20"))
+WRK_DURATION = os.environ.get("WRK_DURATION", "10s")
+WRK_CONNECTIONS = os.environ.get("WRK_CONNECTIONS", "32")
+LOGINS = int(os.environ.get("LOGINS", "300"))
+PORT = int(os.environ.get("BENCH_PORT", "18431"))
+LOGIN_STEPS = STEPS[:STEPS.index("token_code") + 1]
+ISSUER = f"http://127.0.0.1:{PORT}"
+
+procs = []
+
+
+def spawn(cmd, env=None, **kwargs):
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    procs.append(proc)
+    return proc
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def first_200(port, path, proc, started):
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return (time.perf_counter() - started) * 1000
+        except OSError:
+            pass
+        if proc.poll() is not None or time.perf_counter() - started > 30:
+            sys.exit(f"{proc.args} did not serve {path}")
+        time.sleep(0.0005)
+
+
+def cold_start(cmd, env, port, path):
+    """Exec to the first 200 on `path`, RUNS times: (median, min, max) ms and the idle RSS of the
+    last run, read after one second."""
+    times, rss = [], 0.0
+    for i in range(RUNS):
+        started = time.perf_counter()
+        proc = spawn(cmd, env)
+        times.append(first_200(port, path, proc, started))
+        if i == RUNS - 1:
+            time.sleep(1)
+            rss = rss_mib(proc.pid)
+        stop(proc)
+    return statistics.median(times), min(times), max(times), rss
+
+
+def wrk(url):
+    """(requests/s, p99 ms, requests) of one wrk run."""
+    out = subprocess.run(["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_DURATION}", "--latency", url],
+                         check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out).groups()
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], total
+
+
+def nginx(work, port):
+    conf = f"""worker_processes 2;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  default_type application/json;
+  client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp; fastcgi_temp_path {work}/tmp;
+  uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
+  server {{
+    listen 127.0.0.1:{port};
+    root {work}/www;
+    location / {{ add_header Cache-Control "public, max-age=900"; etag on; }}
+  }}
+}}
+"""
+    os.makedirs(f"{work}/tmp", exist_ok=True)
+    with open(f"{work}/nginx.conf", "w") as f:
+        f.write(conf)
+    subprocess.run(["nginx", "-c", f"{work}/nginx.conf"], check=True)
+
+
+def login_cpu(work, alg, upstream_env, port):
+    """monban's own CPU time per complete sign-in (authorize, login, callback with the code
+    exchange, authorize again, token), in ms; the mock upstream is another process."""
+    keys = f"{work}/keys-{alg}"
+    subprocess.run([MONBAN, "keygen", "--dir", keys, "--alg", alg], check=True, stdout=subprocess.DEVNULL)
+    (proc,) = start_monbans(work, [port], upstream_env, {"MONBAN_KEYS_DIR": keys})
+    procs.append(proc)
+    for i in range(30):  # warm-up: connections, discovery, JWKS caches
+        sign_in([port], i, lambda *_: None, LOGIN_STEPS)
+    before = cpu_seconds(proc.pid)
+    for i in range(LOGINS):
+        sign_in([port], i, lambda *_: None, LOGIN_STEPS)
+    per_login = (cpu_seconds(proc.pid) - before) / LOGINS * 1000
+    stop(proc)
+    return per_login
+
+
+def criterion_ns(group, prefix):
+    """Mean time of a criterion benchmark run by bench/run.sh, in ns."""
+    (path,) = glob.glob(os.path.join(ROOT, "target", "criterion", group, f"{prefix}*", "new", "estimates.json"))
+    with open(path) as f:
+        return json.load(f)["mean"]["point_estimate"]
+
+
+def pyjwt_us(alg):
+    """PyJWT decoding a token with a pre-parsed public key and the same checks, in µs."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    private = {"RS256": lambda: rsa.generate_private_key(65537, 2048),
+               "ES256": lambda: ec.generate_private_key(ec.SECP256R1()),
+               "EdDSA": ed25519.Ed25519PrivateKey.generate}[alg]()
+    claims = {"iss": "https://login.example.org", "sub": "110169484474386276334", "aud": "wiki",
+              "exp": 4_000_000_000, "iat": 1_700_000_000, "jti": "j", "client_id": "wiki",
+              "scope": "openid email profile", "email": "ada@lab.example.org",
+              "email_verified": True, "name": "Ada Lovelace", "roles": ["admin"]}
+    token = jwt.encode(claims, private, algorithm=alg, headers={"typ": "at+jwt", "kid": "k"})
+    public = private.public_key()
+
+    def decode():
+        jwt.decode(token, public, algorithms=[alg], audience="wiki", issuer="https://login.example.org")
+    n = 2000
+    return min(timeit.repeat(decode, number=n, repeat=3)) / n * 1e6
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="monban-bench-")
+    rows = []
+    try:
+        subprocess.run([MONBAN, "keygen", "--dir", f"{work}/keys"], check=True, stdout=subprocess.DEVNULL)
+        monban_env = dict(os.environ, PORT=str(PORT), MONBAN_ISSUER=ISSUER, MONBAN_KEYS_DIR=f"{work}/keys",
+                          MONBAN_UPSTREAM__CLIENT_ID="bench", MONBAN_UPSTREAM__CLIENT_SECRET="bench",
+                          MONBAN_LOG_FORMAT="json")
+        hello_env = dict(os.environ, PORT=str(PORT))
+        node_env = dict(os.environ, PORT=str(PORT))
+
+        # 1-2. Cold start and idle memory.
+        m_cold = cold_start([MONBAN, "serve"], monban_env, PORT, "/.well-known/jwks.json")
+        h_cold = cold_start([HELLO], hello_env, PORT, "/.well-known/jwks.json")
+        n_cold = cold_start(["node", NODE_PROVIDER], node_env, PORT, "/jwks")
+
+        # 3. Throughput and p99 against nginx and the floor, same bytes, same concurrency.
+        monban = spawn([MONBAN, "serve"], monban_env)
+        first_200(PORT, "/healthz", monban, time.perf_counter())
+        docs = {"jwks": "/.well-known/jwks.json", "discovery": "/.well-known/openid-configuration"}
+        os.makedirs(f"{work}/www/.well-known")
+        for path in docs.values():
+            conn = http.client.HTTPConnection("127.0.0.1", PORT)
+            conn.request("GET", path)
+            with open(f"{work}/www{path}", "wb") as f:
+                f.write(conn.getresponse().read())
+        nginx(work, PORT + 1)
+        results, served = {}, 0
+        for name, path in docs.items():
+            hello = spawn([HELLO], dict(hello_env, PORT=str(PORT + 2), HELLO_JSON=f"{work}/www{path}"))
+            first_200(PORT + 2, path, hello, time.perf_counter())
+            m = wrk(f"http://127.0.0.1:{PORT}{path}")
+            n = wrk(f"http://127.0.0.1:{PORT + 1}{path}")
+            h = wrk(f"http://127.0.0.1:{PORT + 2}{path}")
+            stop(hello)
+            served += m[2]
+            results[name] = (m, n, h)
+        loaded_rss = rss_mib(monban.pid)
+        stop(monban)
+        with open(f"{work}/nginx.pid") as f:
+            os.kill(int(f.read()), signal.SIGTERM)
+
+        # 4. A sign-in's own CPU cost, per algorithm.
+        mock, upstream_env = start_mock()
+        procs.append(mock)
+        cpu = {alg: login_cpu(work, alg, upstream_env, PORT + 3 + i)
+               for i, alg in enumerate(["RS256", "ES256", "EdDSA"])}
+
+        # 5. Verification in sibling services (criterion run by bench/run.sh) and PyJWT.
+        verify = {}
+        for alg in ["RS256", "ES256", "EdDSA"]:
+            verify[alg] = (criterion_ns(alg, "monban-verify") / 1000, criterion_ns(alg, "bare") / 1000,
+                           pyjwt_us(alg))
+
+        # 6. Image: the distroless base (DISTROLESS_CC_MB, see docs/performance.md) + the binary.
+        binary_mb = os.path.getsize(MONBAN) / 1e6
+        base_mb = float(os.environ.get("DISTROLESS_CC_MB", "23.5"))
+
+        def row(goal, mine, other, ratio, target, ok):
+            rows.append((goal, mine, other, ratio, target, "yes" if ok else "NO"))
+
+        row(f"cold start, median of {RUNS} (ms)", f"{m_cold[0]:.1f}", f"hello {h_cold[0]:.1f}",
+            f"{m_cold[0] / h_cold[0]:.2f}x hello", "<= 1.5x hello", m_cold[0] <= 1.5 * h_cold[0])
+        row("cold start vs oidc-provider (ms)", f"{m_cold[0]:.1f}", f"node {n_cold[0]:.0f}",
+            f"{n_cold[0] / m_cold[0]:.0f}x faster", ">= 10x faster", n_cold[0] >= 10 * m_cold[0])
+        row("idle RSS (MiB)", f"{m_cold[3]:.1f}", f"hello {h_cold[3]:.1f}",
+            f"{m_cold[3] / h_cold[3]:.2f}x hello", "<= 1.5x hello", m_cold[3] <= 1.5 * h_cold[3])
+        row(f"RSS after {served:,} requests (MiB)", f"{loaded_rss:.1f}", f"idle {m_cold[3]:.1f}",
+            f"{loaded_rss / m_cold[3]:.2f}x idle", "<= 2x idle", loaded_rss <= 2 * m_cold[3] and served >= 100_000)
+        row("oidc-provider idle RSS (MiB)", "", f"node {n_cold[3]:.1f}", f"{n_cold[3] / m_cold[3]:.0f}x monban",
+            "(for reference)", True)
+        for name, (m, n, h) in results.items():
+            row(f"{name} throughput (req/s)", f"{m[0]:.0f}", f"nginx {n[0]:.0f}", f"{m[0] / n[0]:.2f}x nginx",
+                ">= 0.8x nginx", m[0] >= 0.8 * n[0])
+            row(f"{name} p99 (ms)", f"{m[1]:.2f}", f"hello {h[1]:.2f}", f"{m[1] / h[1]:.2f}x hello",
+                "<= 1.5x hello", m[1] <= 1.5 * h[1])
+            row(f"{name} p99, nginx (ms)", "", f"nginx {n[1]:.2f}", f"{m[1] / n[1]:.2f}x nginx", "(for reference)",
+                True)
+        for alg, ms in cpu.items():
+            goal = "< 2 ms" if alg == "RS256" else "(for reference)"
+            row(f"CPU per sign-in, {alg} (ms)", f"{ms:.2f}", "", "", goal, ms < 2 or alg != "RS256")
+        for alg, (mine, bare, py) in verify.items():
+            row(f"verify {alg} (µs)", f"{mine:.1f}", f"bare {bare:.1f}", f"{mine / bare:.2f}x bare",
+                "<= 1.2x bare", mine <= 1.2 * bare)
+            row(f"verify {alg}, PyJWT (µs)", "", f"PyJWT {py:.1f}", f"{py / mine:.1f}x monban-verify",
+                "(for reference)", True)
+        row("image (MB, estimated)", f"{base_mb + binary_mb:.1f}", f"binary {binary_mb:.1f}",
+            f"+ distroless/cc {base_mb}", "< 40 MB", base_mb + binary_mb < 40)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                stop(proc)
+
+    print(f"machine: {os.cpu_count()} cores; wrk 1 thread, {WRK_CONNECTIONS} connections, {WRK_DURATION} per "
+          f"run; monban, hello and nginx 2 workers each; {LOGINS} sign-ins per algorithm")
+    widths = [max(len(str(r[i])) for r in rows + [("goal", "monban", "other", "ratio", "target", "met")])
+              for i in range(6)]
+    header = ("goal", "monban", "other", "ratio", "target", "met")
+    for r in [header, tuple("-" * w for w in widths)] + rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+    missed = [r[0] for r in rows if r[5] == "NO"]
+    print(f"goals missed: {len(missed)}" + (f" ({'; '.join(missed)})" if missed else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""What bench/soak.py and bench/compare.py share: starting monban and its mock Google as separate
+processes on 127.0.0.1, one complete sign-in as a browser and a sibling service make it, and
+reading a process's memory and CPU time from /proc."""
+
+import base64
+import hashlib
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MONBAN = os.path.join(ROOT, "target", "release", "monban")
+CLIENT_ID = "wiki"
+CLIENT_SECRET = "bench-secret"
+REDIRECT_URI = "http://127.0.0.1:9/wiki/callback"
+CLIENTS_TOML = f"""
+[[clients]]
+id = "{CLIENT_ID}"
+secret = "{CLIENT_SECRET}"
+redirect_uris = ["{REDIRECT_URI}"]
+"""
+# Every step of a complete sign-in, in order.
+STEPS = ("authorize", "login", "upstream", "callback", "authorize_sso", "token_code",
+         "userinfo", "token_refresh")
+
+
+def rss_mib(pid):
+    """Resident memory of a process, in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process and all its threads so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for(url, proc, timeout=30):
+    """Polls `url` until it answers 200; exits if the process dies first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"{proc.args} exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.02)
+    sys.exit(f"{url} did not answer 200 within {timeout} s")
+
+
+def start_mock():
+    """`monban mock-upstream`: returns the process and the environment monban needs to use it."""
+    mock = subprocess.Popen([MONBAN, "mock-upstream"], stdout=subprocess.PIPE, text=True)
+    _, _, issuer, client_id, client_secret = mock.stdout.readline().split()
+    return mock, {"MONBAN_UPSTREAM__ISSUER": issuer, "MONBAN_UPSTREAM__CLIENT_ID": client_id,
+                  "MONBAN_UPSTREAM__CLIENT_SECRET": client_secret}
+
+
+def start_monbans(work, ports, upstream_env, extra=None):
+    """`monban serve` on each port, sharing keys (in work/keys), clients and one issuer, as
+    Cloud Run instances do. The rate limit is off: all load comes from one address."""
+    with open(f"{work}/monban.toml", "w") as f:
+        f.write(CLIENTS_TOML)
+    env = dict(os.environ, MONBAN_ISSUER=f"http://127.0.0.1:{ports[0]}",
+               MONBAN_KEYS_DIR=f"{work}/keys", MONBAN_CONFIG=f"{work}/monban.toml",
+               MONBAN_ALLOWED_DOMAINS="lab.example.org", MONBAN_RATE_LIMIT_PER_MINUTE="0",
+               MONBAN_LOG_FORMAT="json", **upstream_env)
+    env.update(extra or {})
+    procs = []
+    for port in ports:
+        proc = subprocess.Popen([MONBAN, "serve"], env=dict(env, PORT=str(port)),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        wait_for(f"http://127.0.0.1:{port}/healthz", proc)
+    return procs
+
+
+def sign_in(ports, turn, record, steps=STEPS):
+    """One complete sign-in as user ada, each request to the next instance in turn; `record(step,
+    seconds)` gets each step's latency. Raises on any unexpected answer. `steps` may stop early
+    (e.g. after `token_code`)."""
+    session = requests.Session()
+    counter = [turn]
+
+    def at(url):
+        parts = urllib.parse.urlsplit(url)
+        port = ports[counter[0] % len(ports)]
+        counter[0] += 1
+        return urllib.parse.urlunsplit(("http", f"127.0.0.1:{port}", parts.path, parts.query, ""))
+
+    def step(name, method, url, expect, **kwargs):
+        started = time.perf_counter()
+        response = session.request(method, url, allow_redirects=False, timeout=10, **kwargs)
+        record(name, time.perf_counter() - started)
+        if response.status_code != expect:
+            raise RuntimeError(f"{name}: {response.status_code} {response.text[:200]}")
+        return response
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urllib.parse.urlencode({
+        "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code",
+        "scope": "openid email profile", "state": secrets.token_hex(8), "nonce": secrets.token_hex(8),
+        "code_challenge": challenge, "code_challenge_method": "S256",
+    })
+    issuer = f"http://127.0.0.1:{ports[0]}"
+    r = step("authorize", "GET", at(f"{issuer}/authorize?{query}"), 303)
+    r = step("login", "GET", at(urllib.parse.urljoin(issuer, r.headers["location"])), 303)
+    google = urllib.parse.urlsplit(r.headers["location"])
+    choose = urllib.parse.urlunsplit(google._replace(path="/authorize/as", query="user=ada&" + google.query))
+    r = step("upstream", "GET", choose, 303)
+    r = step("callback", "GET", at(r.headers["location"]), 303)
+    r = step("authorize_sso", "GET", at(urllib.parse.urljoin(issuer, r.headers["location"])), 303)
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["location"]).query)["code"][0]
+    auth = (CLIENT_ID, CLIENT_SECRET)
+    r = step("token_code", "POST", at(f"{issuer}/token"), 200, auth=auth, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+    })
+    if "userinfo" not in steps:
+        return
+    tokens = r.json()
+    step("userinfo", "GET", at(f"{issuer}/userinfo"), 200,
+         headers={"authorization": f"Bearer {tokens['access_token']}"})
+    step("token_refresh", "POST", at(f"{issuer}/token"), 200, auth=auth, data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+    })
