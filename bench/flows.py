@@ -14,7 +14,7 @@ import urllib.parse
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MONBAN = os.path.join(ROOT, "target", "release", "monban")
+MONBAN = os.environ.get("BENCH_MONBAN_BIN", os.path.join(ROOT, "target", "release", "monban"))
 CLIENT_ID = "wiki"
 CLIENT_SECRET = "bench-secret"
 REDIRECT_URI = "http://127.0.0.1:9/wiki/callback"

@@ -24,7 +24,7 @@ python3 -m pip install -q --disable-pip-version-check "pyjwt[crypto]" requests
 
 cargo build --release --quiet -p monban -p hello-actix
 # monban-verify against bare jsonwebtoken::decode; compare.py reads criterion's estimates.
-cargo bench --quiet -p monban-verify --bench verify -- --warm-up-time 1 --measurement-time 3 \
+cargo bench --quiet -p monban-verify --bench verify -- --warm-up-time 2 --measurement-time 5 \
   >/dev/null 2>&1 || { echo "bench: cargo bench -p monban-verify failed" >&2; exit 1; }
 
 exec python3 bench/compare.py
