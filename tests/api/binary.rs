@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::ChildStdout;
 
-use crate::helpers::{free_port, keygen_at};
+use crate::helpers::{free_port, keygen_at, sigterm};
 
 const BIN: &str = env!("CARGO_BIN_EXE_monban");
 const UPSTREAM_ID: (&str, &str) = (
@@ -325,14 +325,7 @@ async fn on_cloud_run_it_honours_port_logs_json_and_stops_cleanly_on_sigterm() {
         "the query string was logged"
     );
 
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(&child);
     next_log(&mut lines, |e| e["message"] == "monban stopped").await;
     let status = child.wait().await.unwrap();
     assert!(status.success(), "{status}");

@@ -9,7 +9,7 @@ use monban::keys::KeyAlg;
 use monban::mock_upstream::{Fault, MockOptions, MockUpstream};
 use serde_json::Value;
 
-use crate::helpers::{free_port, keygen_at, location, spawn_until};
+use crate::helpers::{browser_at_callback, keygen_at, serve_process};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -199,32 +199,18 @@ async fn the_binary_started_as_the_image_starts_it_signs_people_in() {
     let mounted = tempfile::tempdir().unwrap();
     keygen_at(mounted.path(), KeyAlg::Rs256, 3600);
     let env_key = monban::keys::generate_pem(KeyAlg::Es256).unwrap();
-    let port = free_port().to_string();
-    let issuer = format!("http://127.0.0.1:{port}");
-    let cwd = tempfile::tempdir().unwrap();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_monban"));
-    command
-        .arg("serve")
-        .env_clear()
-        .envs([
-            ("PORT", port.as_str()),
-            ("K_SERVICE", "monban"),
-            ("MONBAN_ISSUER", issuer.as_str()),
-            ("MONBAN_KEYS_DIR", mounted.path().to_str().unwrap()),
-            ("MONBAN_SIGNING_KEYS", env_key.as_str()),
-            ("MONBAN_UPSTREAM__ISSUER", mock.issuer()),
-            ("MONBAN_UPSTREAM__CLIENT_ID", "image-test"),
-            ("MONBAN_UPSTREAM__CLIENT_SECRET", "image-test-secret"),
-            ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
-        ])
-        .current_dir(cwd.path());
-    let mut child = spawn_until(command, "monban listening").await;
+    let (mut child, issuer) = serve_process(&[
+        ("K_SERVICE", "monban"),
+        ("MONBAN_KEYS_DIR", mounted.path().to_str().unwrap()),
+        ("MONBAN_SIGNING_KEYS", env_key.as_str()),
+        ("MONBAN_UPSTREAM__ISSUER", mock.issuer()),
+        ("MONBAN_UPSTREAM__CLIENT_ID", "image-test"),
+        ("MONBAN_UPSTREAM__CLIENT_SECRET", "image-test-secret"),
+        ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
+    ])
+    .await;
 
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let (browser, callback) = browser_at_callback(&issuer, "grace").await;
     let jwks: Value = browser
         .get(format!("{issuer}/.well-known/jwks.json"))
         .send()
@@ -235,11 +221,6 @@ async fn the_binary_started_as_the_image_starts_it_signs_people_in() {
         .unwrap();
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
 
-    let to_google = location(&browser.get(format!("{issuer}/login")).send().await.unwrap());
-    let mut choose = to_google.clone();
-    choose.set_path("/authorize/as");
-    choose.set_query(Some(&format!("user=grace&{}", to_google.query().unwrap())));
-    let callback = location(&browser.get(choose).send().await.unwrap());
     let done = browser.get(callback).send().await.unwrap();
     assert_eq!(done.status(), 303);
     let home = browser.get(format!("{issuer}/")).send().await.unwrap();

@@ -12,8 +12,9 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::helpers::{
-    TestApp, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, WIKI_SECRET, free_port, keygen_at,
-    location, spawn_login_app, spawn_provider_app_with, spawn_until, spawn_with_upstream,
+    TestApp, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, WIKI_SECRET, browser_at_callback,
+    keygen_at, serve_process, sigterm, spawn_login_app, spawn_login_app_with,
+    spawn_provider_app_with,
 };
 use crate::provider::{code_for, redeem};
 
@@ -71,16 +72,8 @@ async fn each_upstream_failure_gets_a_clear_page_and_spares_the_rest() {
         assert_upstream_fault(&app, name, status, words).await;
     }
     // Slow: the token call is cut at the configured timeout (1 s here), not the upstream's 30 s.
-    let mock = MockUpstream::start(MockOptions {
-        client_id: UPSTREAM_CLIENT_ID.into(),
-        client_secret: UPSTREAM_CLIENT_SECRET.into(),
-        fault: Fault::SlowToken(Duration::from_secs(30)),
-    })
-    .unwrap();
-    let issuer = mock.issuer().to_string();
-    let app = spawn_with_upstream(
-        &issuer,
-        Some(Arc::new(mock)),
+    let app = spawn_login_app_with(
+        Fault::SlowToken(Duration::from_secs(30)),
         &[("MONBAN_UPSTREAM__TIMEOUT_SECS", "1")],
     )
     .await;
@@ -255,39 +248,19 @@ async fn sigterm_during_a_burst_lets_every_request_in_flight_finish() {
     .unwrap();
     let keys = tempfile::tempdir().unwrap();
     keygen_at(keys.path(), KeyAlg::Es256, 0);
-    let port = free_port().to_string();
-    let issuer = format!("http://127.0.0.1:{port}");
-    let cwd = tempfile::tempdir().unwrap();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_monban"));
-    command
-        .arg("serve")
-        .env_clear()
-        .envs([
-            ("PORT", port.as_str()),
-            ("MONBAN_ISSUER", issuer.as_str()),
-            ("MONBAN_KEYS_DIR", keys.path().to_str().unwrap()),
-            ("MONBAN_UPSTREAM__ISSUER", mock.issuer()),
-            ("MONBAN_UPSTREAM__CLIENT_ID", UPSTREAM_CLIENT_ID),
-            ("MONBAN_UPSTREAM__CLIENT_SECRET", UPSTREAM_CLIENT_SECRET),
-            ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
-        ])
-        .current_dir(cwd.path());
-    let mut child = spawn_until(command, "monban listening").await;
+    let (mut child, issuer) = serve_process(&[
+        ("MONBAN_KEYS_DIR", keys.path().to_str().unwrap()),
+        ("MONBAN_UPSTREAM__ISSUER", mock.issuer()),
+        ("MONBAN_UPSTREAM__CLIENT_ID", UPSTREAM_CLIENT_ID),
+        ("MONBAN_UPSTREAM__CLIENT_SECRET", UPSTREAM_CLIENT_SECRET),
+        ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
+    ])
+    .await;
 
     // Each browser gets as far as its callback URL.
     let mut callbacks = Vec::new();
     for _ in 0..BROWSERS {
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let to_google = location(&browser.get(format!("{issuer}/login")).send().await.unwrap());
-        let mut choose = to_google.clone();
-        choose.set_path("/authorize/as");
-        choose.set_query(Some(&format!("user=grace&{}", to_google.query().unwrap())));
-        let callback = location(&browser.get(choose).send().await.unwrap());
-        callbacks.push((browser, callback));
+        callbacks.push(browser_at_callback(&issuer, "grace").await);
     }
     // The burst: all callbacks at once; SIGTERM once every one is waiting on the upstream.
     let in_flight: Vec<_> = callbacks
@@ -298,14 +271,7 @@ async fn sigterm_during_a_burst_lets_every_request_in_flight_finish() {
         .wait_for(|n| *n >= BROWSERS)
         .await
         .unwrap();
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(&child);
     for request in in_flight {
         let response = request.await.unwrap().expect("no request is cut off");
         assert_eq!(response.status(), StatusCode::SEE_OTHER);

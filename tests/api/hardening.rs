@@ -9,7 +9,7 @@ use monban::startup::Application;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    CLIENT_ORIGIN, location, spawn_app, spawn_login_app, spawn_provider_app, spawn_with_upstream,
+    CLIENT_ORIGIN, location, spawn_app, spawn_login_app_with, spawn_provider_app,
 };
 use monban::mock_upstream::Fault;
 
@@ -147,11 +147,8 @@ async fn oversized_input_gets_414_431_or_413_before_any_work() {
 
 #[tokio::test]
 async fn the_login_endpoints_are_rate_limited_per_address_with_retry_after() {
-    let mock_app = spawn_login_app(Fault::None).await;
-    let upstream = mock_app.mock.as_ref().unwrap().issuer().to_string();
-    let app = spawn_with_upstream(
-        &upstream,
-        mock_app.mock.clone(),
+    let app = spawn_login_app_with(
+        Fault::None,
         &[
             ("MONBAN_RATE_LIMIT_PER_MINUTE", "1"),
             ("MONBAN_RATE_LIMIT_BURST", "2"),
@@ -200,11 +197,8 @@ async fn the_login_endpoints_are_rate_limited_per_address_with_retry_after() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_address_has_its_own_budget() {
-    let mock_app = spawn_login_app(Fault::None).await;
-    let upstream = mock_app.mock.as_ref().unwrap().issuer().to_string();
-    let app = spawn_with_upstream(
-        &upstream,
-        mock_app.mock.clone(),
+    let app = spawn_login_app_with(
+        Fault::None,
         &[
             ("MONBAN_RATE_LIMIT_PER_MINUTE", "1"),
             ("MONBAN_RATE_LIMIT_BURST", "1"),

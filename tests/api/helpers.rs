@@ -54,14 +54,7 @@ pub async fn spawn_app_with_keys(keys_dir: TempDir) -> TestApp {
 /// Starts the mock upstream (misbehaving as `fault` says) and monban signing in through it, with
 /// the allow-list of `monban dev`: lab.example.org, alan.turing@gmail.com, and ada as admin.
 pub async fn spawn_login_app(fault: Fault) -> TestApp {
-    let mock = MockUpstream::start(MockOptions {
-        client_id: UPSTREAM_CLIENT_ID.into(),
-        client_secret: UPSTREAM_CLIENT_SECRET.into(),
-        fault,
-    })
-    .unwrap();
-    let issuer = mock.issuer().to_string();
-    spawn_with_upstream(&issuer, Some(Arc::new(mock)), &[]).await
+    spawn_login_app_with(fault, &[]).await
 }
 
 /// Where registered clients "live": nothing listens there; tests read the redirect instead.
@@ -376,6 +369,62 @@ pub async fn spawn_until(
         }
     }
     panic!("{command:?} ended before printing {ready:?}");
+}
+
+/// `monban serve` as the image runs it: a clean environment holding only `PORT`,
+/// `MONBAN_ISSUER` (loopback, on a free port) and `env`, in an empty working directory. Returns the
+/// process once it listens, and its issuer.
+pub async fn serve_process(env: &[(&str, &str)]) -> (tokio::process::Child, String) {
+    let port = free_port().to_string();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let cwd = tempfile::tempdir().unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_monban"));
+    command
+        .arg("serve")
+        .env_clear()
+        .envs([("PORT", port.as_str()), ("MONBAN_ISSUER", issuer.as_str())])
+        .envs(env.iter().copied())
+        .current_dir(cwd.path());
+    // The configuration is read at start-up; the empty folder may go once the server listens.
+    (spawn_until(command, "monban listening").await, issuer)
+}
+
+/// Sends SIGTERM to `child`, as Cloud Run does when it scales an instance away.
+pub fn sigterm(child: &tokio::process::Child) {
+    let pid = child.id().expect("the process runs").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// A fresh browser (cookie jar, no redirects followed) that starts a sign-in at `issuer` and
+/// picks `user` at the mock upstream; returns it with the callback URL it was sent to.
+pub async fn browser_at_callback(issuer: &str, user: &str) -> (reqwest::Client, Url) {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let to_google = location(&browser.get(format!("{issuer}/login")).send().await.unwrap());
+    let mut choose = to_google.clone();
+    choose.set_path("/authorize/as");
+    choose.set_query(Some(&format!("user={user}&{}", to_google.query().unwrap())));
+    let callback = location(&browser.get(choose).send().await.unwrap());
+    (browser, callback)
+}
+
+/// Like [`spawn_login_app`], with extra configuration.
+pub async fn spawn_login_app_with(fault: Fault, extra: &[(&str, &str)]) -> TestApp {
+    let mock = MockUpstream::start(MockOptions {
+        client_id: UPSTREAM_CLIENT_ID.into(),
+        client_secret: UPSTREAM_CLIENT_SECRET.into(),
+        fault,
+    })
+    .unwrap();
+    let issuer = mock.issuer().to_string();
+    spawn_with_upstream(&issuer, Some(Arc::new(mock)), extra).await
 }
 
 /// A port nothing listens on right now.

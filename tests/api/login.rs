@@ -294,11 +294,9 @@ async fn a_login_survives_a_restart_between_its_two_steps() {
 
 #[tokio::test]
 async fn an_unreachable_upstream_gives_a_clear_503_and_spares_everything_else() {
-    let closed = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
-    let app = spawn_with_upstream(&closed, None, &[]).await;
+    // Port 1: below the ephemeral range every other test binds in, so nothing ever listens there
+    // (a freed ephemeral port could be taken by a parallel test in between).
+    let app = spawn_with_upstream("http://127.0.0.1:1", None, &[]).await;
     let response = app.get("/login").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.text().await.unwrap().contains("unreachable"));
