@@ -25,6 +25,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::config::RateLimitSettings;
 use crate::oidc::TOKEN_PATH;
 use crate::pages;
+use crate::routes::provider::oauth_json_error;
 use crate::startup::AppState;
 
 /// Addresses tracked before idle ones are dropped: bounds memory under a spray of source addresses.
@@ -153,14 +154,9 @@ fn too_many_requests(path: &str, retry_after_secs: u64, org: &str) -> HttpRespon
     let description =
         format!("too many requests from your address; try again in {retry_after_secs} seconds");
     let mut response = HttpResponse::TooManyRequests();
-    response
-        .insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
+    response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
     if path == TOKEN_PATH {
-        response.json(serde_json::json!({
-            "error": "too_many_requests",
-            "error_description": description,
-        }))
+        oauth_json_error(response, "too_many_requests", &description)
     } else {
         response.content_type("text/html; charset=utf-8").body(pages::error(
             org,

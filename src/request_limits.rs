@@ -13,6 +13,8 @@ use actix_web::middleware::Next;
 use actix_web::web::FormConfig;
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::routes::provider::oauth_json_error;
+
 /// Longest path plus query accepted (414 beyond).
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// Longest single header value accepted (431 beyond).
@@ -66,7 +68,6 @@ pub async fn reject_oversized(
             tracing::warn!(status = status.as_u16(), "oversized request refused");
             let response = HttpResponse::build(status)
                 .content_type("text/plain; charset=utf-8")
-                .insert_header((header::CACHE_CONTROL, "no-store"))
                 .body(message);
             Ok(req.into_response(response).map_into_right_body())
         }
@@ -92,12 +93,8 @@ pub fn form_config() -> FormConfig {
                 }
                 other => format!("the form cannot be read: {other}"),
             };
-            let response = HttpResponse::build(status)
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(serde_json::json!({
-                    "error": "invalid_request",
-                    "error_description": description,
-                }));
+            let response =
+                oauth_json_error(HttpResponse::build(status), "invalid_request", &description);
             InternalError::from_response(err, response).into()
         },
     )

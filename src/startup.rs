@@ -197,7 +197,6 @@ fn query_config() -> QueryConfig {
     QueryConfig::default().error_handler(|err, _req| {
         let response = HttpResponse::BadRequest()
             .content_type("text/plain; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(format!("the query string cannot be read: {err}"));
         InternalError::from_response(err, response).into()
     })

@@ -146,22 +146,29 @@ pub async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<AppState
     }
 }
 
+/// An OAuth-style JSON error body (`error`, `error_description`) with `no-store`, the one shape
+/// every JSON refusal of monban's takes: token errors, unreadable forms, the rate limit.
+pub fn oauth_json_error(
+    mut response: actix_web::HttpResponseBuilder,
+    error: &str,
+    description: &str,
+) -> HttpResponse {
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(serde_json::json!({"error": error, "error_description": description}))
+}
+
 /// RFC 6749 §5.2: JSON error, 400, or 401 with `WWW-Authenticate` for client authentication.
 pub fn token_error(error: &OAuthError) -> HttpResponse {
     tracing::warn!(error = %error, description = error.description(), "token request refused");
     let mut response = HttpResponse::build(
         actix_web::http::StatusCode::from_u16(error.status()).expect("400 or 401"),
     );
-    response
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"));
     if matches!(error, OAuthError::InvalidClient(_)) {
         response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"monban\""));
     }
-    response.json(serde_json::json!({
-        "error": error.to_string(),
-        "error_description": error.description(),
-    }))
+    oauth_json_error(response, &error.to_string(), error.description())
 }
 
 /// RFC 6750 §3: 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
