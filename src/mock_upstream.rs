@@ -8,6 +8,7 @@
 //! Tests can make it misbehave with a [`Fault`].
 
 use std::net::TcpListener;
+use std::sync::OnceLock;
 
 use actix_web::http::header;
 use actix_web::web::{self, Data, Form, Query};
@@ -140,16 +141,17 @@ impl MockUpstream {
     pub fn start(options: MockOptions) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let issuer = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
-        let (key, jwk) = es256_key("mock-key-1")?;
-        let (rogue_key, _) = es256_key("mock-key-rogue")?;
+        let keys = mock_keys()?;
         let (token_requests, seen) = tokio::sync::watch::channel(0);
         let state = Data::new(MockState {
             token_requests,
             issuer: issuer.clone(),
             options,
-            key,
-            rogue_key,
-            jwks: JwkSet { keys: vec![jwk] },
+            key: keys.key.clone(),
+            rogue_key: keys.rogue_key.clone(),
+            jwks: JwkSet {
+                keys: vec![keys.jwk.clone()],
+            },
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -193,13 +195,37 @@ impl MockUpstream {
     }
 }
 
-fn es256_key(kid: &str) -> anyhow::Result<(EncodingKey, Jwk)> {
-    let pem = generate_pem(KeyAlg::Es256)?;
-    let key = EncodingKey::from_ec_pem(pem.as_bytes())?;
-    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::ES256)?;
-    jwk.common.key_id = Some(kid.to_string());
+/// The mock's signing key, its JWK, and a key it never publishes.
+struct MockKeys {
+    key: EncodingKey,
+    jwk: Jwk,
+    rogue_key: EncodingKey,
+}
+
+/// Google signs ID tokens with RS256 (its JWKS holds RSA keys only), so the mock does too: what
+/// monban verifies at `/callback` here is what it verifies in production. An RSA key takes tens of
+/// milliseconds to generate, so a process makes the mock's keys once and every mock in it shares
+/// them (throwaway keys, like everything else about the mock).
+fn mock_keys() -> anyhow::Result<&'static MockKeys> {
+    static KEYS: OnceLock<MockKeys> = OnceLock::new();
+    if let Some(keys) = KEYS.get() {
+        return Ok(keys);
+    }
+    let rsa_key = || -> anyhow::Result<EncodingKey> {
+        Ok(EncodingKey::from_rsa_pem(
+            generate_pem(KeyAlg::Rs256)?.as_bytes(),
+        )?)
+    };
+    let key = rsa_key()?;
+    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256)?;
+    jwk.common.key_id = Some("mock-key-1".into());
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-    Ok((key, jwk))
+    let keys = MockKeys {
+        key,
+        jwk,
+        rogue_key: rsa_key()?,
+    };
+    Ok(KEYS.get_or_init(|| keys))
 }
 
 async fn discovery(state: Data<MockState>) -> HttpResponse {
@@ -216,7 +242,7 @@ async fn discovery(state: Data<MockState>) -> HttpResponse {
         "jwks_uri": format!("{iss}/jwks"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": ["RS256"],
         "scopes_supported": ["openid", "email", "profile"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
@@ -431,7 +457,7 @@ async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) 
     } else {
         (&state.key, "mock-key-1")
     };
-    let mut header = Header::new(Algorithm::ES256);
+    let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.to_string());
     let Ok(id_token) = jsonwebtoken::encode(&header, &claims, key) else {
         return oauth_error(500, "server_error");
