@@ -23,8 +23,8 @@ fi
 python3 -m pip install -q --disable-pip-version-check "pyjwt[crypto]" requests
 
 cargo build --release --quiet -p monban -p hello-actix
-# monban-verify against bare jsonwebtoken::decode; compare.py reads criterion's estimates.
-cargo bench --quiet -p monban-verify --bench verify -- --warm-up-time 2 --measurement-time 5 \
-  >/dev/null 2>&1 || { echo "bench: cargo bench -p monban-verify failed" >&2; exit 1; }
+# monban-verify against bare jsonwebtoken::decode, paired rounds; compare.py reads the JSON lines.
+cargo bench --quiet -p monban-verify --bench verify >target/bench-verify.jsonl 2>/dev/null \
+  || { echo "bench: cargo bench -p monban-verify failed" >&2; exit 1; }
 
 exec python3 bench/compare.py
