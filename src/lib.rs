@@ -18,3 +18,4 @@ pub mod startup;
 pub mod telemetry;
 pub mod tokens;
 pub mod upstream;
+pub mod upstream_id_token;

@@ -6,23 +6,19 @@
 //! and fetched again, once, when an ID token names a key it does not hold. Every call has a
 //! timeout: an unreachable upstream gives a clear error within seconds, never a hang.
 
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use openidconnect::core::{
-    CoreAuthPrompt, CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreProviderMetadata,
-    CoreResponseType,
-};
+use openidconnect::core::{CoreAuthPrompt, CoreClient, CoreProviderMetadata, CoreResponseType};
 use openidconnect::{
-    AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, LoginHint, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError,
-    TokenResponse,
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, LoginHint, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RequestTokenError, Scope, TokenResponse,
 };
 use url::Url;
 
 use crate::config;
+use crate::upstream_id_token::{self, IdTokenError, UpstreamKeys};
 
 /// JWKS lifetime when the upstream sends no usable `Cache-Control`.
 const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
@@ -92,6 +88,7 @@ type ProviderClient = CoreClient<
 
 struct Cached {
     metadata: CoreProviderMetadata,
+    keys: Arc<UpstreamKeys>,
     jwks_expires: Instant,
 }
 
@@ -165,7 +162,7 @@ impl Upstream {
     }
 
     /// Fetches the JWKS and its lifetime from `Cache-Control: max-age`.
-    async fn fetch_jwks(&self, url: &str) -> Result<(CoreJsonWebKeySet, Instant), UpstreamError> {
+    async fn fetch_jwks(&self, url: &str) -> Result<(UpstreamKeys, Instant), UpstreamError> {
         let response = self.get(url).await?;
         let max_age = response
             .headers()
@@ -177,22 +174,27 @@ impl Upstream {
             .bytes()
             .await
             .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
-        let jwks = serde_json::from_slice(&body)
+        let keys = UpstreamKeys::parse(&body)
             .map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
-        Ok((jwks, Instant::now() + max_age))
+        Ok((keys, Instant::now() + max_age))
     }
 
-    /// The provider metadata with a fresh-enough JWKS; fetched on first need.
-    async fn metadata(&self, force_jwks: bool) -> Result<CoreProviderMetadata, UpstreamError> {
+    /// The provider metadata and its fresh-enough signing keys; fetched on first need.
+    async fn metadata(
+        &self,
+        force_jwks: bool,
+    ) -> Result<(CoreProviderMetadata, Arc<UpstreamKeys>), UpstreamError> {
         let cached = {
             let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-            guard.as_ref().map(|c| (c.metadata.clone(), c.jwks_expires))
+            guard
+                .as_ref()
+                .map(|c| (c.metadata.clone(), c.keys.clone(), c.jwks_expires))
         };
         let metadata = match cached {
-            Some((metadata, expires)) if !force_jwks && expires > Instant::now() => {
-                return Ok(metadata);
+            Some((metadata, keys, expires)) if !force_jwks && expires > Instant::now() => {
+                return Ok((metadata, keys));
             }
-            Some((metadata, _)) => metadata,
+            Some((metadata, _, _)) => metadata,
             None => {
                 let url = format!("{}/.well-known/openid-configuration", self.issuer_str());
                 let body = self
@@ -213,13 +215,14 @@ impl Upstream {
                 metadata
             }
         };
-        let (jwks, expires) = self.fetch_jwks(metadata.jwks_uri().as_str()).await?;
-        let metadata = metadata.set_jwks(jwks);
+        let (keys, expires) = self.fetch_jwks(metadata.jwks_uri().as_str()).await?;
+        let keys = Arc::new(keys);
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Some(Cached {
             metadata: metadata.clone(),
+            keys: keys.clone(),
             jwks_expires: expires,
         });
-        Ok(metadata)
+        Ok((metadata, keys))
     }
 
     /// The `openidconnect` client for the current metadata: cheap, so made per request.
@@ -237,7 +240,7 @@ impl Upstream {
         &self,
         request: &AuthorizationRequest<'_>,
     ) -> Result<Url, UpstreamError> {
-        let client = self.client(self.metadata(false).await?);
+        let client = self.client(self.metadata(false).await?.0);
         let state = request.state.to_string();
         let nonce = request.nonce.to_string();
         let verifier = PkceCodeVerifier::new(request.pkce_verifier.to_string());
@@ -262,16 +265,18 @@ impl Upstream {
         Ok(auth.url().0)
     }
 
-    /// Exchanges the callback's code and validates the ID token (signature, `iss`, `aud`, `exp`,
-    /// `nonce`), fetching the JWKS again once if the token names an unknown key.
+    /// Exchanges the callback's code and validates the ID token ([`upstream_id_token::verify`]),
+    /// fetching the JWKS again once if the token names an unknown key.
     pub async fn exchange(
         &self,
         code: &str,
         pkce_verifier: &str,
         nonce: &str,
     ) -> Result<Identity, UpstreamError> {
-        let client = self.client(self.metadata(false).await?);
-        let response = client
+        let (metadata, keys) = self.metadata(false).await?;
+        let issuer = metadata.issuer().as_str().to_string();
+        let response = self
+            .client(metadata)
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| UpstreamError::BadResponse(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
@@ -286,25 +291,25 @@ impl Upstream {
             })?;
         let id_token = response
             .id_token()
-            .ok_or_else(|| UpstreamError::BadResponse("no id_token in the response".into()))?;
-        let nonce = Nonce::new(nonce.to_string());
-        match identity(&client.id_token_verifier(), id_token, &nonce) {
-            Err(ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            )) => {
+            .ok_or_else(|| UpstreamError::BadResponse("no id_token in the response".into()))?
+            .to_string();
+        let verify = |keys: &UpstreamKeys| {
+            upstream_id_token::verify(keys, &issuer, self.client_id.as_str(), &id_token, nonce)
+        };
+        match verify(&keys) {
+            Err(IdTokenError::UnknownKey) => {
                 // A key we have not seen: the upstream may have rotated. Fetch once more.
-                let client = self.client(self.metadata(true).await?);
-                identity(&client.id_token_verifier(), id_token, &nonce)
-                    .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
+                let (_, keys) = self.metadata(true).await?;
+                verify(&keys).map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
             }
             other => other.map_err(|e| UpstreamError::InvalidIdToken(e.to_string())),
         }
     }
 }
 
-/// Verifies a raw upstream ID token exactly as [`Upstream::exchange`] does (signature, `iss`,
-/// `aud`, `exp`, `nonce`), given the upstream's discovery document and JWKS as it serves them.
-/// Everything in `raw` is attacker-controlled until this returns: the fuzz target calls it.
+/// Verifies a raw upstream ID token exactly as [`Upstream::exchange`] does, given the upstream's
+/// discovery document and JWKS as it serves them. Everything in `raw` is attacker-controlled until
+/// this returns: the fuzz target calls it.
 pub fn verify_id_token(
     discovery: &str,
     jwks: &str,
@@ -314,59 +319,10 @@ pub fn verify_id_token(
 ) -> Result<Identity, UpstreamError> {
     let metadata: CoreProviderMetadata = serde_json::from_str(discovery)
         .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
-    let jwks: CoreJsonWebKeySet =
-        serde_json::from_str(jwks).map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
-    let client = CoreClient::from_provider_metadata(
-        metadata.set_jwks(jwks),
-        ClientId::new(client_id.to_string()),
-        None,
-    );
-    let token: CoreIdToken = raw
-        .parse()
-        .map_err(|e: serde_json::Error| UpstreamError::InvalidIdToken(e.to_string()))?;
-    identity(
-        &client.id_token_verifier(),
-        &token,
-        &Nonce::new(nonce.to_string()),
-    )
-    .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
-}
-
-fn identity(
-    verifier: &openidconnect::core::CoreIdTokenVerifier<'_>,
-    id_token: &CoreIdToken,
-    nonce: &Nonce,
-) -> Result<Identity, ClaimsVerificationError> {
-    let claims = id_token.claims(verifier, nonce)?;
-    Ok(Identity {
-        sub: claims.subject().to_string(),
-        email: claims
-            .email()
-            .and_then(|e| crate::policy::normalize_email(e.as_str())),
-        email_verified: claims.email_verified().unwrap_or(false),
-        name: claims
-            .name()
-            .and_then(|n| n.get(None))
-            .map(|n| n.as_str().to_string()),
-        picture: claims
-            .picture()
-            .and_then(|p| p.get(None))
-            .map(|p| p.as_str().to_string()),
-        hosted_domain: hosted_domain(&id_token.to_string()),
-    })
-}
-
-/// Google's `hd` claim is not a standard claim; read it from the already verified payload.
-fn hosted_domain(jwt: &str) -> Option<String> {
-    let payload = jwt.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    value
-        .get("hd")?
-        .as_str()
-        .and_then(crate::policy::normalize_domain)
+    let keys = UpstreamKeys::parse(jwks.as_bytes())
+        .map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
+    upstream_id_token::verify(&keys, metadata.issuer().as_str(), client_id, raw, nonce)
+        .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
 }
 
 /// reqwest's errors print the URL; ours are logged, and a URL could one day carry a code.
@@ -408,16 +364,5 @@ mod tests {
         );
         assert_eq!(parse_max_age("no-store"), Some(Duration::ZERO));
         assert_eq!(parse_max_age("public"), None);
-    }
-
-    #[test]
-    fn hosted_domain_is_read_from_the_payload() {
-        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(r#"{"hd":"Lab.Example.org","sub":"1"}"#);
-        assert_eq!(
-            hosted_domain(&format!("h.{payload}.s")).as_deref(),
-            Some("lab.example.org")
-        );
-        assert_eq!(hosted_domain("garbage"), None);
     }
 }
