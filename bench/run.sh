@@ -13,11 +13,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need wrk || ! need nginx; then
-  echo "bench: installing wrk and nginx from Debian..." >&2
+if ! need wrk || ! need nginx || ! need openssl; then
+  echo "bench: installing wrk, nginx and openssl from Debian..." >&2
   apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null 2>&1 \
-    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light openssl >/dev/null 2>&1 \
+    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx openssl >/dev/null
 fi
 (cd bench/oidc-provider && npm ci --silent --no-audit --no-fund)
 python3 -m pip install -q --disable-pip-version-check "pyjwt[crypto]" requests
