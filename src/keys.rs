@@ -275,7 +275,6 @@ fn load_env_blocks(text: &str) -> Result<Vec<SigningKey>, KeyError> {
         .collect()
 }
 
-/// Parses a PKCS#8 key, finds its algorithm, and builds its public JWK.
 /// The public JWK of an RSA key pair, from the modulus and exponent it already holds.
 fn rsa_jwk(pair: &aws_lc_rs::rsa::KeyPair) -> Jwk {
     use aws_lc_rs::signature::KeyPair as _;
@@ -298,6 +297,7 @@ fn rsa_jwk(pair: &aws_lc_rs::rsa::KeyPair) -> Jwk {
     }
 }
 
+/// Parses a PKCS#8 key, finds its algorithm, and builds its public JWK.
 fn parse_key(
     block: &pem::Pem,
     kid: Option<String>,
