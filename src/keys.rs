@@ -133,6 +133,12 @@ impl KeyStore {
         Self::from_keys(keys, config.signing_kid.as_deref())
     }
 
+    /// The keys in PEM text (one or more PKCS#8 blocks, as `MONBAN_SIGNING_KEYS` holds them),
+    /// each kid its RFC 7638 thumbprint; the last one signs.
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        Self::from_keys(load_env_blocks(text)?, None)
+    }
+
     /// Builds a store from loaded keys (oldest first), signing with `signing_kid` or the newest.
     pub fn from_keys(keys: Vec<SigningKey>, signing_kid: Option<&str>) -> Result<Self, KeyError> {
         for (i, k) in keys.iter().enumerate() {
@@ -492,6 +498,9 @@ mod tests {
         assert_eq!(keys.len(), 2);
         assert_eq!(keys[0].kid.len(), 43);
         assert_eq!(keys[1].alg, Algorithm::EdDSA);
+        let store = KeyStore::from_pem(&text).unwrap();
+        assert_eq!(store.all().len(), 2);
+        assert_eq!(store.active().alg, Algorithm::EdDSA, "the last block signs");
     }
 
     #[test]

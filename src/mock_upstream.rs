@@ -16,14 +16,12 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
-use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::keys::{KeyAlg, generate_pem};
+use crate::keys::{KeyAlg, KeyStore, generate_pem};
 use crate::provider::{client_credentials, pkce_s256};
-use crate::tokens::unix_now;
+use crate::tokens::{Tokens, unix_now};
 
 /// A person the mock can sign in as.
 #[derive(Debug, Clone, Copy)]
@@ -123,9 +121,10 @@ pub struct MockOptions {
 struct MockState {
     issuer: String,
     options: MockOptions,
-    key: EncodingKey,
-    rogue_key: EncodingKey,
-    jwks: JwkSet,
+    /// Signs ID tokens with the key the JWKS publishes.
+    tokens: Tokens,
+    /// Signs with a key the JWKS does not publish ([`Fault::UnknownKey`]).
+    rogue_tokens: Tokens,
     token_requests: tokio::sync::watch::Sender<usize>,
 }
 
@@ -147,11 +146,8 @@ impl MockUpstream {
             token_requests,
             issuer: issuer.clone(),
             options,
-            key: keys.key.clone(),
-            rogue_key: keys.rogue_key.clone(),
-            jwks: JwkSet {
-                keys: vec![keys.jwk.clone()],
-            },
+            tokens: Tokens::new(keys.published.clone(), issuer.clone()),
+            rogue_tokens: Tokens::new(keys.rogue.clone(), issuer.clone()),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -195,35 +191,27 @@ impl MockUpstream {
     }
 }
 
-/// The mock's signing key, its JWK, and a key it never publishes.
+/// The mock's signing key and a key it never publishes.
 struct MockKeys {
-    key: EncodingKey,
-    jwk: Jwk,
-    rogue_key: EncodingKey,
+    published: KeyStore,
+    rogue: KeyStore,
 }
 
 /// Google signs ID tokens with RS256 (its JWKS holds RSA keys only), so the mock does too: what
-/// monban verifies at `/callback` here is what it verifies in production. An RSA key takes tens of
-/// milliseconds to generate, so a process makes the mock's keys once and every mock in it shares
-/// them (throwaway keys, like everything else about the mock).
+/// monban verifies at `/callback` here is what it verifies in production. The keys go through
+/// monban's own key store and token core (one parse per key, RSA signing with the parsed key). An
+/// RSA key takes tens of milliseconds to generate, so a process makes the mock's keys once and
+/// every mock in it shares them (throwaway keys, like everything else about the mock).
 fn mock_keys() -> anyhow::Result<&'static MockKeys> {
     static KEYS: OnceLock<MockKeys> = OnceLock::new();
     if let Some(keys) = KEYS.get() {
         return Ok(keys);
     }
-    let rsa_key = || -> anyhow::Result<EncodingKey> {
-        Ok(EncodingKey::from_rsa_pem(
-            generate_pem(KeyAlg::Rs256)?.as_bytes(),
-        )?)
-    };
-    let key = rsa_key()?;
-    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256)?;
-    jwk.common.key_id = Some("mock-key-1".into());
-    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    let rsa =
+        || -> anyhow::Result<KeyStore> { Ok(KeyStore::from_pem(&generate_pem(KeyAlg::Rs256)?)?) };
     let keys = MockKeys {
-        key,
-        jwk,
-        rogue_key: rsa_key()?,
+        published: rsa()?,
+        rogue: rsa()?,
     };
     Ok(KEYS.get_or_init(|| keys))
 }
@@ -253,7 +241,7 @@ async fn discovery(state: Data<MockState>) -> HttpResponse {
 async fn jwks(state: Data<MockState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(&state.jwks)
+        .json(state.tokens.keys().jwks())
 }
 
 #[derive(Debug, Deserialize)]
@@ -452,14 +440,12 @@ async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) 
             nonce.into()
         };
     }
-    let (key, kid) = if options.fault == Fault::UnknownKey {
-        (&state.rogue_key, "mock-key-rogue")
+    let tokens = if options.fault == Fault::UnknownKey {
+        &state.rogue_tokens
     } else {
-        (&state.key, "mock-key-1")
+        &state.tokens
     };
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(kid.to_string());
-    let Ok(id_token) = jsonwebtoken::encode(&header, &claims, key) else {
+    let Ok(id_token) = tokens.mint("JWT", &claims) else {
         return oauth_error(500, "server_error");
     };
     HttpResponse::Ok()
