@@ -39,7 +39,7 @@ def rss_mib(pid):
 
 
 def cpu_ns(pid):
-    """User + system CPU time of a process's threads so far, in ns, from each thread's
+    """User + system CPU time of a process's live threads so far, in ns, from each thread's
     /proc/PID/task/TID/schedstat: exact, where /proc/PID/stat counts 10 ms clock ticks."""
     total = 0
     for tid in os.listdir(f"/proc/{pid}/task"):

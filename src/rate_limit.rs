@@ -7,7 +7,8 @@
 //! instance remembers between requests, and losing them (a restart, a new instance) only resets
 //! the budget. `actix-governor` would wrap the same crate, but it is GPL-3.0 and monban is MIT.
 //! governor's `quanta` clock is left out: it calibrates the TSC when the limiter is built, which
-//! added about 4 ms to every cold start; the standard monotonic clock is plenty for seconds.
+//! added about 1.7 ms to every cold start (docs/performance.md); the standard monotonic clock is
+//! plenty for seconds.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
