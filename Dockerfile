@@ -2,7 +2,9 @@
 # Keys and secrets are never baked in: Cloud Run mounts them from Secret Manager (docs/deploy.md).
 
 # --- build ---------------------------------------------------------------------------------
-FROM rust:1.95-slim-bookworm AS chef
+# The exact toolchain CI uses: symbol names, and so bench/hot-symbols.txt (see build.rs), depend on
+# the compiler release.
+FROM rust:1.95.0-slim-bookworm AS chef
 # cargo-chef caches the dependency build in its own layer: a source-only change rebuilds fast.
 RUN cargo install cargo-chef --locked --version 0.1.71
 WORKDIR /src
