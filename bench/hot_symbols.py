@@ -4,7 +4,8 @@ answered its first requests on the well-known endpoints, which build.rs has the 
 by side (docs/performance.md, "Memory").
 
 Run it after a dependency upgrade or a change to start-up: `python3 bench/hot_symbols.py`
-(about five minutes: one extra release build with symbols, in target/hot-symbols).
+(about five minutes: one extra release build with symbols, in target/hot-symbols). CI runs
+`python3 bench/hot_symbols.py --check`, which fails when the list has gone stale.
 
 1. Build the release binary with symbols kept (`RUSTFLAGS="-C strip=none"`): rustflags do not
    enter Cargo's symbol hashes, so the names are exactly those of `cargo build --release`, whose
@@ -114,10 +115,28 @@ def write(names):
         f.write(HEADER + "".join(n + "\n" for n in names))
 
 
+def check():
+    """Fails when the committed list no longer names this build's functions (after a dependency
+    upgrade, say): the binary would still build and run, only larger in memory."""
+    build()
+    with open(LIST) as f:
+        listed = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    known = text_symbols()
+    found = sum(name in known for name in listed)
+    print(f"bench/hot-symbols.txt: {found} of {len(listed)} functions found in this build")
+    if found < 0.9 * len(listed):
+        sys.exit("bench/hot-symbols.txt is stale: run `python3 bench/hot_symbols.py` and commit the "
+                 "list (docs/performance.md, Memory)")
+
+
 def main():
-    for tool, package in [("valgrind", "valgrind"), ("perf", "linux-perf"), ("nm", "binutils")]:
-        if not shutil.which(tool):
-            subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True)
+    if sys.argv[1:] == ["--check"]:
+        return check()
+    missing = [package for tool, package in [("valgrind", "valgrind"), ("perf", "linux-perf"), ("nm", "binutils")]
+               if not shutil.which(tool)]
+    if missing:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
     work = tempfile.mkdtemp(prefix="monban-hot-")
     try:
         build()
