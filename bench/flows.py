@@ -61,7 +61,8 @@ def wait_for(url, proc, timeout=30):
             if requests.get(url, timeout=1).status_code == 200:
                 return
         except requests.RequestException:
-            time.sleep(0.02)
+            pass
+        time.sleep(0.02)
     sys.exit(f"{url} did not answer 200 within {timeout} s")
 
 

@@ -22,8 +22,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
+
+from flows import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIST = os.path.join(ROOT, "bench", "hot-symbols.txt")
@@ -53,22 +53,13 @@ def serve(prefix, work, timeout):
                MONBAN_UPSTREAM__CLIENT_SECRET="hot", MONBAN_LOG_FORMAT="json")
     proc = subprocess.Popen(prefix + [BIN, "serve"], env=env, cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout
     for path in PATHS:
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=timeout) as r:
-                    r.read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"monban did not answer {path}")
-                time.sleep(0.05)  # a tool script, not a test: waiting for valgrind to start
+        wait_for(f"http://127.0.0.1:{PORT}{path}", proc, timeout)
     return proc
 
 
 def callgrind_functions(work, known):
-    """Functions executed under callgrind, in the order callgrind first names them."""
+    """Functions executed under callgrind."""
     out = f"{work}/callgrind.out"
     proc = serve(["valgrind", "--tool=callgrind", "--demangle=no", f"--callgrind-out-file={out}"],
                  work, timeout=300)
@@ -111,8 +102,11 @@ def native_misses(work, names):
 
 
 def write(names):
+    """Sorted: the order inside the packed region hardly matters (all of it runs at start-up),
+    and callgrind names functions in an order that varies with thread timing; sorted, a rerun
+    shows only what changed."""
     with open(LIST, "w") as f:
-        f.write(HEADER + "".join(n + "\n" for n in names))
+        f.write(HEADER + "".join(n + "\n" for n in sorted(names)))
 
 
 def check():
