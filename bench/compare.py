@@ -17,7 +17,7 @@ import tempfile
 import time
 import timeit
 
-from flows import MONBAN, ROOT, STEPS, cpu_ns, rss_mib, sign_in, start_mock, start_monbans
+from flows import MONBAN, ROOT, STEPS, cpu_ns, rss_mib, serve_env, sign_in, start_mock, start_monbans
 
 HELLO = os.path.join(ROOT, "target", "release", "hello-actix")
 NODE_PROVIDER = os.path.join(ROOT, "bench", "oidc-provider", "server.mjs")
@@ -28,7 +28,6 @@ LOGINS = int(os.environ.get("LOGINS", "300"))
 BLOCK = 10  # sign-ins per measured block (see login_cpu)
 PORT = int(os.environ.get("BENCH_PORT", "18431"))
 LOGIN_STEPS = STEPS[:STEPS.index("token_code") + 1]
-ISSUER = f"http://127.0.0.1:{PORT}"
 
 procs = []
 
@@ -187,9 +186,7 @@ def main():
     rows = []
     try:
         subprocess.run([MONBAN, "keygen", "--dir", f"{work}/keys"], check=True, stdout=subprocess.DEVNULL)
-        monban_env = dict(os.environ, PORT=str(PORT), MONBAN_ISSUER=ISSUER, MONBAN_KEYS_DIR=f"{work}/keys",
-                          MONBAN_UPSTREAM__CLIENT_ID="bench", MONBAN_UPSTREAM__CLIENT_SECRET="bench",
-                          MONBAN_LOG_FORMAT="json")
+        monban_env = serve_env(PORT, f"{work}/keys")
         hello_env = dict(os.environ, PORT=str(PORT))
         node_env = dict(os.environ, PORT=str(PORT))
 

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 
-from flows import wait_for
+from flows import serve_env, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIST = os.path.join(ROOT, "bench", "hot-symbols.txt")
@@ -48,10 +48,7 @@ def text_symbols():
 
 
 def serve(prefix, work, timeout):
-    env = dict(os.environ, PORT=str(PORT), MONBAN_ISSUER="https://login.example.org",
-               MONBAN_KEYS_DIR=f"{work}/keys", MONBAN_UPSTREAM__CLIENT_ID="hot",
-               MONBAN_UPSTREAM__CLIENT_SECRET="hot", MONBAN_LOG_FORMAT="json")
-    proc = subprocess.Popen(prefix + [BIN, "serve"], env=env, cwd=work,
+    proc = subprocess.Popen(prefix + [BIN, "serve"], env=serve_env(PORT, f"{work}/keys"), cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for path in PATHS:
         wait_for(f"http://127.0.0.1:{PORT}{path}", proc, timeout)
@@ -67,15 +64,11 @@ def callgrind_functions(work, known):
     proc.terminate()
     proc.wait()
     dump = sorted(f for f in os.listdir(work) if f.startswith("callgrind.out."))[0]
-    names = []
     with open(os.path.join(work, dump)) as f:
-        for line in f:
-            # "fn=(12) name" or "cfn=(12) name" the first time a function is named.
-            if line.startswith(("fn=(", "cfn=(")) and ") " in line:
-                name = line.split(") ", 1)[1].strip()
-                if name in known and name not in names:
-                    names.append(name)
-    return names
+        # "fn=(12) name" or "cfn=(12) name" the first time a function is named.
+        named = {line.split(") ", 1)[1].strip() for line in f
+                 if line.startswith(("fn=(", "cfn=(")) and ") " in line}
+    return named & known
 
 
 def native_misses(work, names):
@@ -89,16 +82,11 @@ def native_misses(work, names):
     proc.wait()
     out = subprocess.run(["perf", "script", "-i", data, "--no-demangle", "-F", "addr,ip,sym,dso"],
                          capture_output=True, text=True).stdout
-    misses = []
-    for line in out.splitlines():
-        # "addr addr-symbol (addr-dso) ip ip-symbol (ip-dso)"; an instruction fetch faults at
-        # its own address: addr == ip, in monban's own code.
-        parts = line.split()
-        if len(parts) == 6 and parts[0] == parts[3] and parts[5] == f"({BIN})":
-            sym = parts[4]
-            if sym not in names and sym not in misses and sym != "[unknown]":
-                misses.append(sym)
-    return misses
+    # "addr addr-symbol (addr-dso) ip ip-symbol (ip-dso)"; an instruction fetch faults at its own
+    # address: addr == ip, in monban's own code.
+    faulted = {parts[4] for parts in map(str.split, out.splitlines())
+               if len(parts) == 6 and parts[0] == parts[3] and parts[5] == f"({BIN})"}
+    return faulted - names - {"[unknown]"}
 
 
 def write(names):
@@ -139,10 +127,10 @@ def main():
         print(f"callgrind: {len(names)} functions")
         for _ in range(4):
             misses = native_misses(work, names)
-            print(f"native run: {len(misses)} more {misses[:5]}")
+            print(f"native run: {len(misses)} more {sorted(misses)[:5]}")
             if not misses:
                 break
-            names += misses
+            names |= misses
         write(names)
         print(f"wrote {len(names)} functions to {os.path.relpath(LIST, ROOT)}")
     finally:
