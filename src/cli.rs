@@ -4,9 +4,6 @@
 //! problem, reported as one line that names the key or file.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-
-use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,10 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::keys::{KeyAlg, KeyStore};
-use crate::mock_upstream::{Fault, MockOptions, MockUpstream};
-use crate::oidc::DISCOVERY_PATH;
-use crate::startup::Application;
-use crate::telemetry;
+use crate::{dev, http, telemetry};
 
 /// monban: a stateless OpenID Connect provider that signs you in with Google.
 #[derive(Debug, Parser)]
@@ -126,50 +120,11 @@ fn serve(env: &HashMap<String, String>) -> ExitCode {
     actix_web::rt::System::new().block_on(run_server(config, keys))
 }
 
-/// Binds `0.0.0.0:$PORT` and serves until SIGTERM.
+/// Serves until SIGTERM; a failure (e.g. the port is taken) is exit code 1.
 async fn run_server(config: Config, keys: KeyStore) -> ExitCode {
-    let result = async move {
-        let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, config.port));
-        let listener =
-            TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
-        let app = Application::build(&config, &keys, listener)?;
-        tracing::info!(
-            port = app.port(),
-            issuer = config.issuer_str(),
-            signing_kid = keys.active().kid.as_str(),
-            keys = keys.all().len(),
-            "monban listening on port {}",
-            app.port()
-        );
-        app.run_until_stopped().await?;
-        tracing::info!("monban stopped");
-        anyhow::Ok(())
-    };
-    match result.await {
+    match http::app::serve(&config, &keys).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(1, &format!("{e:#}")),
-    }
-}
-
-/// The mock upstream's client credentials in `monban dev`.
-const DEV_CLIENT_ID: &str = "monban-dev";
-const DEV_CLIENT_SECRET: &str = "monban-dev-secret";
-
-/// The client `monban dev` registers: id, secret, redirect URI, post-logout URI.
-const DEMO_CLIENT: (&str, &str, &str, &str) = (
-    "demo",
-    "demo-secret",
-    "http://localhost:8081/callback",
-    "http://localhost:8081/",
-);
-
-fn demo_client() -> crate::config::Client {
-    let url = |u: &str| url::Url::parse(u).expect("a valid constant URL");
-    crate::config::Client {
-        id: DEMO_CLIENT.0.into(),
-        secret: Some(crate::config::Secret::new(DEMO_CLIENT.1)),
-        redirect_uris: vec![url(DEMO_CLIENT.2)],
-        post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],
     }
 }
 
@@ -177,17 +132,15 @@ fn demo_client() -> crate::config::Client {
 /// SIGTERM or SIGINT.
 fn mock_upstream() -> ExitCode {
     actix_web::rt::System::new().block_on(async {
-        let mock = match MockUpstream::start(MockOptions {
-            client_id: DEV_CLIENT_ID.into(),
-            client_secret: DEV_CLIENT_SECRET.into(),
-            fault: Fault::None,
-        }) {
+        let mock = match dev::start_mock() {
             Ok(mock) => mock,
             Err(e) => return fail(1, &format!("mock-upstream: {e:#}")),
         };
         println!(
-            "mock upstream {} {DEV_CLIENT_ID} {DEV_CLIENT_SECRET}",
-            mock.issuer()
+            "mock upstream {} {} {}",
+            mock.issuer(),
+            dev::DEV_CLIENT_ID,
+            dev::DEV_CLIENT_SECRET
         );
         let _ = tokio::signal::ctrl_c().await;
         ExitCode::SUCCESS
@@ -205,54 +158,18 @@ fn dev(mut env: HashMap<String, String>) -> ExitCode {
         return fail(1, &format!("dev: {e:#}"));
     }
     actix_web::rt::System::new().block_on(async move {
-        let mock = match MockUpstream::start(MockOptions {
-            client_id: DEV_CLIENT_ID.into(),
-            client_secret: DEV_CLIENT_SECRET.into(),
-            fault: Fault::None,
-        }) {
+        let mock = match dev::start_mock() {
             Ok(mock) => mock,
             Err(e) => return fail(1, &format!("dev: cannot start the mock upstream: {e:#}")),
         };
-        let port = env.get("PORT").cloned().unwrap_or_else(|| "8080".into());
-        let issuer = format!("http://localhost:{port}");
-        let mut set = |k: &str, v: String| {
-            env.insert(k.into(), v);
-        };
-        set("PORT", port);
-        set("MONBAN_ISSUER", issuer.clone());
-        set("MONBAN_KEYS_DIR", dir.path().display().to_string());
-        set("MONBAN_UPSTREAM__ISSUER", mock.issuer().to_string());
-        set("MONBAN_UPSTREAM__CLIENT_ID", DEV_CLIENT_ID.into());
-        set("MONBAN_UPSTREAM__CLIENT_SECRET", DEV_CLIENT_SECRET.into());
-        env.remove("MONBAN_SIGNING_KEYS");
-        env.remove("MONBAN_SIGNING_KID");
-        for (key, default) in [
-            ("MONBAN_ORG_NAME", "Example Lab (monban dev)"),
-            ("MONBAN_LOG_FORMAT", "text"),
-            ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
-            ("MONBAN_ALLOWED_EMAILS", "alan.turing@gmail.com"),
-            ("MONBAN_ROLES__ADMIN", "ada@lab.example.org"),
-        ] {
-            env.entry(key.into()).or_insert_with(|| default.into());
-        }
+        let issuer = dev::environment(&mut env, dir.path(), mock.issuer());
         let (mut config, keys) = match load(&env) {
             Ok(loaded) => loaded,
             Err(code) => return code,
         };
-        if !config.clients.iter().any(|c| c.id == DEMO_CLIENT.0) {
-            config.clients.push(demo_client());
-        }
+        dev::register_demo_client(&mut config);
         telemetry::init(config.json_logs(&env), None);
-        println!("monban dev: a throwaway key in {}", dir.path().display());
-        println!("monban dev: mock Google at {}", mock.issuer());
-        println!("monban dev: discovery {issuer}{DISCOVERY_PATH}");
-        println!(
-            "monban dev: demo client id {:?}, secret {:?}, redirect URI {}",
-            DEMO_CLIENT.0, DEMO_CLIENT.1, DEMO_CLIENT.2
-        );
-        println!(
-            "monban dev: open {issuer}/ and sign in (lab users get in; the outsider does not)"
-        );
+        println!("{}", dev::banner(&issuer, dir.path(), mock.issuer()));
         run_server(config, keys).await
         // `dir` is dropped after this, deleting the throwaway key.
     })

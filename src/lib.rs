@@ -1,21 +1,24 @@
 //! monban (門番, "gatekeeper"): a stateless OpenID Connect provider that federates login to Google
-//! and signs its own tokens. See `oidc` for the design in one paragraph.
+//! and signs its own tokens. [`protocol`] opens with the whole flow and why nothing is stored.
+//!
+//! The folders, each depending only on those above it:
+//!
+//! - [`config`]: the settings, loaded and validated once, and who may sign in;
+//! - [`keys`] and [`tokens`]: signing keys, the JWKS, minting and verifying monban's JWTs;
+//! - [`upstream`]: the Google client and its ID-token check;
+//! - [`session`]: sealed values, the SSO session, its cookies, signing in at `/callback`;
+//! - [`protocol`]: the OpenID provider in plain functions (no HTTP types);
+//! - [`http`]: the actix-web server: state, the route table, handlers, middleware, pages;
+//! - [`dev`]: the mock Google and `monban dev`, outside the server's own modules;
+//! - [`cli`] and [`telemetry`]: the commands and the logs.
 
 pub mod cli;
 pub mod config;
+pub mod dev;
+pub mod http;
 pub mod keys;
-pub mod login;
-pub mod mock_upstream;
-pub mod oidc;
-pub mod pages;
-pub mod policy;
-pub mod provider;
-pub mod rate_limit;
-pub mod request_limits;
-pub mod routes;
-pub mod seal;
-pub mod startup;
+pub mod protocol;
+pub mod session;
 pub mod telemetry;
 pub mod tokens;
 pub mod upstream;
-pub mod upstream_id_token;

@@ -9,14 +9,10 @@
 //! Nothing here ever sees a query string, a header value other than the trace context and the
 //! user agent, or a body: tokens, codes and cookies cannot reach a log line from this module.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::HeaderMap;
-use actix_web::middleware::Next;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -189,64 +185,6 @@ pub fn trace_context(headers: &HeaderMap) -> Option<TraceContext> {
         trace_id: trace.to_ascii_lowercase(),
         span_id: span,
     })
-}
-
-/// Middleware: one log line per request with method, path (never the query), status and latency.
-pub async fn log_request(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let method = req.method().to_string();
-    let path = req.path().to_string();
-    let trace = trace_context(req.headers());
-    let user_agent = req
-        .headers()
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(200).collect::<String>())
-        .unwrap_or_default();
-    let remote_ip = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or_default()
-        .to_string();
-    let result = next.call(req).await;
-    let status = match &result {
-        Ok(res) => res.status().as_u16(),
-        Err(e) => e.as_response_error().status_code().as_u16(),
-    };
-    let elapsed = started.elapsed();
-    let mut latency = String::new();
-    let _ = write!(latency, "{:.6}s", elapsed.as_secs_f64());
-    let (trace_id, span_id) = match &trace {
-        Some(t) => (t.trace_id.as_str(), t.span_id.as_deref().unwrap_or("")),
-        None => ("", ""),
-    };
-    macro_rules! request_event {
-        ($level:expr) => {
-            tracing::event!(
-                target: "monban::http",
-                $level,
-                http.requestMethod = method.as_str(),
-                http.requestUrl = path.as_str(),
-                http.status = status,
-                http.latency = latency.as_str(),
-                http.userAgent = user_agent.as_str(),
-                http.remoteIp = remote_ip.as_str(),
-                trace_id = (!trace_id.is_empty()).then_some(trace_id),
-                span_id = (!span_id.is_empty()).then_some(span_id),
-                "{method} {path} {status} {:.1}ms",
-                elapsed.as_secs_f64() * 1000.0
-            )
-        };
-    }
-    if status >= 500 {
-        request_event!(Level::ERROR);
-    } else {
-        request_event!(Level::INFO);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 mod world;
 
 use libfuzzer_sys::fuzz_target;
-use monban::provider::{AuthorizeError, AuthorizeQuery, AuthorizeRequest};
+use monban::protocol::authorize::{AuthorizeError, AuthorizeQuery, AuthorizeRequest};
 
 fuzz_target!(|data: &[u8]| {
     let w = world::world();
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
             Err(AuthorizeError::NoRedirect(_)) => {}
         }
     }
-    let return_to = monban::login::safe_return_to(Some(&String::from_utf8_lossy(data)));
+    let return_to = monban::session::login_state::safe_return_to(Some(&String::from_utf8_lossy(data)));
     assert!(return_to.starts_with('/'), "{return_to}");
     assert!(
         !return_to.starts_with("//") && !return_to.starts_with("/\\"),

@@ -6,7 +6,7 @@
 mod world;
 
 use libfuzzer_sys::fuzz_target;
-use monban::seal::Purpose;
+use monban::session::seal::Purpose;
 
 fuzz_target!(|data: &[u8]| {
     let w = world::world();

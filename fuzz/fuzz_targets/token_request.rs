@@ -6,7 +6,7 @@
 mod world;
 
 use libfuzzer_sys::fuzz_target;
-use monban::provider::{TokenForm, authenticate_client};
+use monban::protocol::token_request::{Grant, TokenForm, TokenRequest};
 
 fuzz_target!(|data: &[u8]| {
     let w = world::world();
@@ -35,18 +35,16 @@ fuzz_target!(|data: &[u8]| {
         .ok(),
     ];
     for form in forms.into_iter().flatten() {
-        let Ok(client) = authenticate_client(header.as_deref(), &form, &w.config.clients) else {
+        let Ok(request) = TokenRequest::parse(header.as_deref(), &form, &w.config.clients) else {
             continue;
         };
-        let issued = match form.grant_type.as_deref() {
-            Some("authorization_code") => w.issuer().redeem_code(client, &form, world::NOW),
-            Some("refresh_token") => w.issuer().refresh(client, &form, world::NOW),
-            _ => continue,
-        };
-        if issued.is_ok() {
+        if w.service().issue(&request, world::NOW).is_ok() {
             // Only the genuine code or refresh token, unchanged, gets tokens.
-            let presented = form.code.as_ref().or(form.refresh_token.as_ref()).unwrap();
-            assert!(presented == &w.code || presented == &w.refresh_token);
+            let presented = match &request.grant {
+                Grant::AuthorizationCode { code, .. } => code,
+                Grant::RefreshToken { refresh_token } => refresh_token,
+            };
+            assert!(presented.expose() == w.code || presented.expose() == w.refresh_token);
         }
     }
 });

@@ -17,14 +17,15 @@ fuzz_target!(|data: &[u8]| {
         world::UPSTREAM_CLIENT,
         &token,
         world::NONCE,
+        world::NOW,
     );
     if token == w.upstream_id_token {
         let identity = verified.expect("the genuine token verifies");
         assert_eq!(identity.email.as_deref(), Some("ada@lab.example.org"));
     }
-    if let Some(email) = monban::policy::normalize_email(&String::from_utf8_lossy(data)) {
+    if let Some(email) = monban::config::normalize_email(&String::from_utf8_lossy(data)) {
         assert_eq!(
-            monban::policy::normalize_email(&email).as_deref(),
+            monban::config::normalize_email(&email).as_deref(),
             Some(email.as_str())
         );
     }

@@ -6,7 +6,7 @@
 mod world;
 
 use libfuzzer_sys::fuzz_target;
-use monban::provider::AccessClaims;
+use monban::protocol::claims::AccessClaims;
 use monban::tokens::{TYP_ACCESS_TOKEN, TYP_ID_TOKEN};
 
 fuzz_target!(|data: &[u8]| {

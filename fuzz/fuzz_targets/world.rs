@@ -10,11 +10,12 @@ use std::time::{Duration, SystemTime};
 
 use monban::config::Config;
 use monban::keys::{KeyAlg, KeyStore};
-use monban::login::Session;
-use monban::provider::{
-    AuthorizeQuery, AuthorizeRequest, Issuer, TokenForm, authenticate_client, pkce_s256,
-};
-use monban::seal::Sealer;
+use monban::session::Session;
+use monban::protocol::authorize::{AuthorizeQuery, AuthorizeRequest};
+use monban::protocol::grants::TokenService;
+use monban::protocol::pkce::pkce_s256;
+use monban::protocol::token_request::{TokenForm, TokenRequest};
+use monban::session::seal::Sealer;
 use monban::tokens::Tokens;
 
 /// "Now" for every check, so a run is repeatable.
@@ -46,8 +47,8 @@ pub struct World {
 }
 
 impl World {
-    pub fn issuer(&self) -> Issuer<'_> {
-        Issuer {
+    pub fn service(&self) -> TokenService<'_> {
+        TokenService {
             tokens: &self.tokens,
             sealer: &self.sealer,
             config: &self.config,
@@ -120,13 +121,13 @@ redirect_uris = ["http://127.0.0.1:9/spa/callback"]
     let form: TokenForm =
         serde_urlencoded::from_str(&format!("{WIKI_FORM}&code={code}&code_verifier={VERIFIER}"))
             .unwrap();
-    let client = authenticate_client(None, &form, &config.clients).unwrap();
-    let issued = Issuer {
+    let request = TokenRequest::parse(None, &form, &config.clients).unwrap();
+    let issued = TokenService {
         tokens: &tokens,
         sealer: &sealer,
         config: &config,
     }
-    .redeem_code(client, &form, NOW)
+    .issue(&request, NOW)
     .unwrap();
 
     let upstream_discovery = serde_json::json!({

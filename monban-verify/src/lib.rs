@@ -18,6 +18,7 @@
 
 #[cfg(feature = "actix")]
 pub mod actix;
+pub mod contract;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -27,10 +28,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
-/// The header `typ` of monban's access tokens (RFC 9068).
-pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+pub use contract::{ACCESS_TOKEN_TYP, Claims};
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,45 +88,6 @@ pub enum DiscoveryError {
         /// What is wrong.
         reason: String,
     },
-}
-
-/// The verified claims of an access token.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Claims {
-    /// The user: stable for one Google account.
-    pub sub: String,
-    /// The user's verified email address.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Display name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Roles from monban's configuration.
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Granted scopes, space separated.
-    #[serde(default)]
-    pub scope: String,
-    /// The client the token was issued to.
-    #[serde(default)]
-    pub client_id: Option<String>,
-    /// Expiry, seconds since the epoch.
-    pub exp: u64,
-    /// Every other claim (`iss`, `aud`, `iat`, `jti`, `picture`, …).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-impl Claims {
-    /// Whether the user holds `role`.
-    pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role)
-    }
-
-    /// Whether the token was granted `scope`.
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scope.split(' ').any(|s| s == scope)
-    }
 }
 
 /// Settings of a [`Verifier`].
@@ -216,7 +176,7 @@ impl Verifier {
         audience: &str,
         options: Options,
     ) -> Result<Self, DiscoveryError> {
-        let issuer = issuer.trim_end_matches('/').to_string();
+        let issuer = contract::canonical_issuer(issuer).to_string();
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -243,7 +203,7 @@ impl Verifier {
     /// services that ship the JWKS). Unknown kids are simply refused.
     pub fn from_jwks(issuer: &str, audience: &str, jwks: &JwkSet, options: Options) -> Self {
         Self::build(
-            issuer.trim_end_matches('/').to_string(),
+            contract::canonical_issuer(issuer).to_string(),
             audience,
             String::new(),
             reqwest::Client::new(),
@@ -401,7 +361,7 @@ fn key_map(jwks: &JwkSet, expect: &Expectations<'_>) -> HashMap<String, Arc<Key>
             validation.validate_nbf = true;
             validation.set_issuer(&[expect.issuer]);
             validation.set_audience(&[expect.audience]);
-            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            validation.set_required_spec_claims(contract::REQUIRED_CLAIMS);
             Some((
                 kid,
                 Arc::new(Key {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use monban::seal::{Purpose, Sealer};
+use monban::session::seal::{Purpose, Sealer};
 use monban::tokens::unix_now;
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
@@ -15,8 +15,8 @@ use crate::helpers::{
     CLIENT_ORIGIN, TestApp, WIKI_SECRET, location, spawn_app, spawn_login_app, spawn_provider_app,
 };
 use crate::provider::{code_for, param, redeem, token};
+use monban::dev::mock_upstream::Fault;
 use monban::keys::KeyAlg;
-use monban::mock_upstream::Fault;
 
 /// A refusal: the status, words that say what is wrong, no redirect, no credential, no session.
 async fn refused(id: &str, response: reqwest::Response, status: u16, says: &str) {
@@ -474,15 +474,21 @@ fn the_security_table_and_the_tests_agree() {
     let doc = std::fs::read_to_string(format!("{root}/docs/security.md")).unwrap();
     let here = include_str!("bad_inputs.rs");
     let mut sources = String::new();
-    for dir in [
+    let mut dirs: Vec<std::path::PathBuf> = [
         "tests/api",
         "src",
         "monban-verify/tests",
         "monban-verify/src",
-    ] {
-        for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+    ]
+    .iter()
+    .map(|dir| format!("{root}/{dir}").into())
+    .collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "rs") {
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
                 sources.push_str(&std::fs::read_to_string(path).unwrap());
             }
         }

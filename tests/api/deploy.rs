@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use monban::dev::mock_upstream::{Fault, MockOptions, MockUpstream};
 use monban::keys::KeyAlg;
-use monban::mock_upstream::{Fault, MockOptions, MockUpstream};
 use serde_json::Value;
 
 use crate::helpers::{browser_at_callback, keygen_at, serve_process};

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use monban::dev::mock_upstream::{Fault, MockOptions, MockUpstream};
 use monban::keys::KeyAlg;
-use monban::mock_upstream::{Fault, MockOptions, MockUpstream};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::sync::mpsc;

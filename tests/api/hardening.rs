@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 
 use monban::config::Config;
+use monban::http::Application;
 use monban::keys::{KeyAlg, KeyStore};
-use monban::startup::Application;
 use reqwest::StatusCode;
 
 use crate::helpers::{
     CLIENT_ORIGIN, location, spawn_app, spawn_login_app_with, spawn_provider_app,
 };
-use monban::mock_upstream::Fault;
+use monban::dev::mock_upstream::Fault;
 
 fn cache_control(response: &reqwest::Response) -> &str {
     response.headers()["cache-control"].to_str().unwrap()

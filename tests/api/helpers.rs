@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime};
 use tokio::io::AsyncBufReadExt;
 
 use monban::config::Config;
+use monban::dev::mock_upstream::{Fault, MockOptions, MockUpstream};
+use monban::http::Application;
 use monban::keys::{KeyAlg, KeyStore};
-use monban::mock_upstream::{Fault, MockOptions, MockUpstream};
-use monban::startup::Application;
 use monban::tokens::Tokens;
 use reqwest::Url;
 use tempfile::TempDir;

@@ -3,9 +3,9 @@
 use std::net::TcpListener;
 use std::time::Instant;
 
-use monban::login::{LoginState, binding_hash};
-use monban::mock_upstream::Fault;
-use monban::seal::{Purpose, Sealer};
+use monban::dev::mock_upstream::Fault;
+use monban::session::login_state::{LoginState, binding_hash};
+use monban::session::seal::{Purpose, Sealer};
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, assert_not_logged, location, spawn_login_app, spawn_with_upstream};

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
+use monban::dev::mock_upstream::{Fault, MockOptions, MockUpstream};
 use monban::keys::KeyAlg;
-use monban::mock_upstream::{Fault, MockOptions, MockUpstream};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
 

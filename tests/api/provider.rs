@@ -337,14 +337,18 @@ async fn bad_codes_are_refused_without_a_token() {
     assert_invalid_grant(other_client).await;
     // An expired code, sealed as this deployment would have 61 s ago.
     let keys = monban::keys::KeyStore::load(&app.config()).unwrap();
-    let sealer = monban::seal::Sealer::new(keys.seal_materials());
-    let expired = sealer.seal(monban::seal::Purpose::Code, &json!({}), 1);
+    let sealer = monban::session::seal::Sealer::new(keys.seal_materials());
+    let expired = sealer.seal(monban::session::seal::Purpose::Code, &json!({}), 1);
     assert_invalid_grant(redeem(&app, &expired, &verifier).await).await;
     // Values sealed for other purposes (a refresh token, a session cookie) are not codes.
     let tokens: Value = redeem(&app, &code, &verifier).await.json().await.unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
     assert_invalid_grant(redeem(&app, refresh, &verifier).await).await;
-    let session_as_code = sealer.seal(monban::seal::Purpose::Session, &json!({}), u64::MAX / 2);
+    let session_as_code = sealer.seal(
+        monban::session::seal::Purpose::Session,
+        &json!({}),
+        u64::MAX / 2,
+    );
     assert_invalid_grant(redeem(&app, &session_as_code, &verifier).await).await;
 }
 

@@ -7,8 +7,8 @@ use std::net::TcpListener;
 use std::path::Path;
 
 use monban::config::Config;
+use monban::http::Application;
 use monban::keys::{KeyAlg, KeyStore};
-use monban::startup::Application;
 use monban::tokens::{TYP_ACCESS_TOKEN, Tokens, unix_now};
 use serde_json::{Value, json};
 

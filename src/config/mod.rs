@@ -1,0 +1,222 @@
+//! Configuration: typed settings, loaded once at start-up and validated at the edge.
+//!
+//! Sources, later ones winning: defaults, an optional TOML file (`MONBAN_CONFIG`, else
+//! `./monban.toml` if it exists), then environment variables `MONBAN_<KEY>` with nested keys joined
+//! by `__` (`MONBAN_UPSTREAM__CLIENT_ID`). Cloud Run's `PORT` sets the port.
+//!
+//! Every problem becomes a [`ConfigError`] that names the key, so a bad deployment stops at start-up
+//! with one clear line instead of failing at the first login.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+mod email;
+pub mod policy;
+mod raw;
+mod secret;
+mod summary;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+pub use email::{normalize_domain, normalize_email};
+pub use secret::Secret;
+
+use raw::{RawConfig, from_config_crate};
+
+/// Name of the environment variable that points at the TOML configuration file.
+pub const CONFIG_FILE_VAR: &str = "MONBAN_CONFIG";
+/// Name of the environment variable that may hold signing keys as PEM blocks.
+pub const SIGNING_KEYS_VAR: &str = "MONBAN_SIGNING_KEYS";
+/// The configuration file read when `MONBAN_CONFIG` is not set, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "monban.toml";
+
+/// A configuration problem: which key, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {key}: {problem}")]
+pub struct ConfigError {
+    /// The key as the operator writes it in `monban.toml` (or the variable name for env-only keys).
+    pub key: String,
+    /// What is wrong, in words an operator can act on.
+    pub problem: String,
+}
+
+impl ConfigError {
+    /// A problem with `key`.
+    pub fn new(key: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Text when run by hand, JSON when `K_SERVICE` says we are on Cloud Run.
+    Auto,
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, in the shape Google Cloud Logging reads.
+    Json,
+}
+
+/// The upstream OpenID provider monban federates login to (Google by default).
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    /// The upstream's issuer URL, compared exactly by discovery.
+    pub issuer: Url,
+    /// monban's OAuth client id at the upstream.
+    pub client_id: String,
+    /// monban's OAuth client secret at the upstream.
+    pub client_secret: Secret,
+    /// Timeout of every call to the upstream.
+    pub timeout: Duration,
+}
+
+/// A relying party (sibling service) registered with monban.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// The `client_id`.
+    pub id: String,
+    /// Confidential clients have a secret; public clients (SPAs, CLIs) have none and use PKCE.
+    pub secret: Option<Secret>,
+    /// Exactly matched redirect URIs.
+    pub redirect_uris: Vec<Url>,
+    /// Exactly matched post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<Url>,
+}
+
+/// How long each kind of credential lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Access tokens (`typ: at+jwt`).
+    pub access_token: Duration,
+    /// ID tokens.
+    pub id_token: Duration,
+    /// Refresh tokens.
+    pub refresh_token: Duration,
+    /// The browser's SSO session.
+    pub session: Duration,
+}
+
+/// The validated configuration. Built only by [`Config::load`], so every field is known good.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The public base URL, without a trailing slash; the `iss` of every token.
+    pub issuer: Url,
+    /// The TCP port, from `PORT`.
+    pub port: u16,
+    /// Folder holding the PKCS#8 PEM signing keys.
+    pub keys_dir: PathBuf,
+    /// Signing keys given inline as PEM blocks (`MONBAN_SIGNING_KEYS`).
+    pub signing_keys_pem: Option<Secret>,
+    /// The key to sign with, instead of the newest.
+    pub signing_kid: Option<String>,
+    /// The organisation's name, shown on the login page.
+    pub org_name: String,
+    /// The upstream provider.
+    pub upstream: Upstream,
+    /// Email domains allowed to sign in (lower-case).
+    pub allowed_domains: Vec<String>,
+    /// Email addresses allowed to sign in (lower-case).
+    pub allowed_emails: Vec<String>,
+    /// Role name to the (lower-case) emails that hold it.
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// Secrets that seal login state and sessions; the first seals, all open. Empty: derived from
+    /// the signing keys.
+    pub session_secrets: Vec<Secret>,
+    /// Registered relying parties.
+    pub clients: Vec<Client>,
+    /// Credential lifetimes.
+    pub lifetimes: Lifetimes,
+    /// `Cache-Control: max-age` of the JWKS and discovery documents.
+    pub jwks_max_age: Duration,
+    /// Log format as configured (see [`Config::json_logs`]).
+    pub log_format: LogFormat,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// Per-client-address limit on the login and token endpoints.
+    pub rate_limit: RateLimitSettings,
+}
+
+/// The per-IP rate limit on `/login`, `/callback`, `/authorize` and `/token`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    /// Sustained requests per minute per address; 0 turns the limit off.
+    pub per_minute: u32,
+    /// Requests an address may make at once before the sustained rate applies.
+    pub burst: u32,
+    /// How many proxies in front of monban append to `X-Forwarded-For` (Cloud Run: 1). 0 trusts
+    /// no header and uses the TCP peer's address.
+    pub trusted_proxy_hops: usize,
+}
+
+impl Config {
+    /// Loads the configuration from the process environment (and the file it points at).
+    pub fn from_process_env() -> Result<Self, ConfigError> {
+        Self::load(&std::env::vars().collect())
+    }
+
+    /// Loads and validates the configuration from the given environment variables, reading the
+    /// TOML file they name (or `./monban.toml` if it exists).
+    pub fn load(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder();
+        match env.get(CONFIG_FILE_VAR) {
+            Some(path) => {
+                if !Path::new(path).is_file() {
+                    return Err(ConfigError::new(
+                        CONFIG_FILE_VAR,
+                        format!("the file {path} does not exist"),
+                    ));
+                }
+                builder = builder.add_source(config::File::new(path, config::FileFormat::Toml));
+            }
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                builder = builder.add_source(config::File::new(
+                    DEFAULT_CONFIG_FILE,
+                    config::FileFormat::Toml,
+                ));
+            }
+            None => {}
+        }
+        // MONBAN_CONFIG names the file; it is not a setting. `try_parsing` stays off: it would turn
+        // a digit-only secret into a number ("0123" into 123). Numbers still parse from strings.
+        let monban_vars: config::Map<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("MONBAN_") && k.as_str() != CONFIG_FILE_VAR)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("MONBAN")
+                .prefix_separator("_")
+                .separator("__")
+                .source(Some(monban_vars)),
+        );
+        let raw: RawConfig = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(from_config_crate)?;
+        raw.validate(env.get("PORT").map(String::as_str))
+    }
+
+    /// Whether logs are written as Cloud Logging JSON.
+    pub fn json_logs(&self, env: &HashMap<String, String>) -> bool {
+        match self.log_format {
+            LogFormat::Json => true,
+            LogFormat::Text => false,
+            LogFormat::Auto => env.contains_key("K_SERVICE"),
+        }
+    }
+
+    /// The issuer as a string without a trailing slash, exactly as it appears in `iss`.
+    pub fn issuer_str(&self) -> &str {
+        self.issuer.as_str().trim_end_matches('/')
+    }
+}

@@ -1,0 +1,182 @@
+//! Who may sign in, and with which roles. Plain functions over the configuration: no HTTP here,
+//! and no upstream type: the sign-in (Google's verified ID token) and a refresh (the sealed
+//! session) both describe the person as a [`Claimant`].
+
+use super::Config;
+
+/// What the policy looks at: the address (canonical form, see [`super::normalize_email`]), whether
+/// the upstream verified it, and the Google Workspace domain (`hd`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimant<'a> {
+    /// The email address, if the upstream gave one.
+    pub email: Option<&'a str>,
+    /// Whether the upstream verified that address.
+    pub email_verified: bool,
+    /// The Google Workspace domain, for Workspace accounts.
+    pub hosted_domain: Option<&'a str>,
+}
+
+/// Why someone was turned away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// The upstream gave no email address.
+    NoEmail,
+    /// The upstream has not verified the address, so it proves nothing.
+    EmailNotVerified,
+    /// The address is on no allow-list.
+    NotAllowed,
+}
+
+/// Admits `identity` if its verified email is listed in `allowed_emails` or any role, or its
+/// Google Workspace domain (`hd`) or email domain is in `allowed_domains`; returns its roles.
+pub fn admit(config: &Config, identity: &Claimant<'_>) -> Result<Vec<String>, Denial> {
+    let email = identity.email.ok_or(Denial::NoEmail)?;
+    if !identity.email_verified {
+        return Err(Denial::EmailNotVerified);
+    }
+    let roles: Vec<String> = config
+        .roles
+        .iter()
+        .filter(|(_, members)| members.iter().any(|m| m == email))
+        .map(|(role, _)| role.clone())
+        .collect();
+    let email_domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    let domain_allowed = config
+        .allowed_domains
+        .iter()
+        .any(|d| d == email_domain || identity.hosted_domain == Some(d.as_str()));
+    let listed = config.allowed_emails.iter().any(|e| e == email);
+    if domain_allowed || listed || !roles.is_empty() {
+        Ok(roles)
+    } else {
+        Err(Denial::NotAllowed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{normalize_domain, normalize_email};
+
+    fn config() -> Config {
+        Config::load(
+            &[
+                ("MONBAN_ISSUER", "https://login.example.org"),
+                ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
+                ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
+                ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
+                ("MONBAN_ALLOWED_EMAILS", "guest@gmail.com"),
+                ("MONBAN_ROLES__ADMIN", "ada@lab.example.org, boss@gmail.com"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        )
+        .unwrap()
+    }
+
+    fn who<'a>(email: &'a str, verified: bool, hd: Option<&'a str>) -> Claimant<'a> {
+        Claimant {
+            email: Some(email),
+            email_verified: verified,
+            hosted_domain: hd,
+        }
+    }
+
+    #[test]
+    fn domains_emails_and_roles_admit() {
+        let c = config();
+        assert_eq!(
+            admit(&c, &who("ada@lab.example.org", true, None)).unwrap(),
+            ["admin"]
+        );
+        assert!(
+            admit(&c, &who("x@lab.example.org", true, None))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(admit(&c, &who("x@alias.org", true, Some("lab.example.org"))).is_ok());
+        assert!(admit(&c, &who("guest@gmail.com", true, None)).is_ok());
+        assert_eq!(
+            admit(&c, &who("boss@gmail.com", true, None)).unwrap(),
+            ["admin"]
+        );
+    }
+
+    #[test]
+    fn strangers_and_unverified_addresses_are_denied() {
+        let c = config();
+        assert_eq!(
+            admit(&c, &who("eve@evil.example", true, None)),
+            Err(Denial::NotAllowed)
+        );
+        assert_eq!(
+            admit(&c, &who("ada@lab.example.org", false, None)),
+            Err(Denial::EmailNotVerified)
+        );
+        // A look-alike subdomain is not the domain, nor is a domain spelt with Cyrillic letters.
+        assert_eq!(
+            admit(
+                &c,
+                &who(&normalize_email("ada@lаb.example.org").unwrap(), true, None)
+            ),
+            Err(Denial::NotAllowed)
+        );
+        assert_eq!(
+            admit(&c, &who("x@evil.lab.example.org", true, None)),
+            Err(Denial::NotAllowed)
+        );
+    }
+
+    #[test]
+    fn mixed_case_and_internationalised_addresses_compare_in_one_form() {
+        assert_eq!(
+            normalize_email("Ada@Lab.Example.ORG").as_deref(),
+            Some("ada@lab.example.org")
+        );
+        assert_eq!(
+            normalize_email("ünal@Bücher.Example").as_deref(),
+            Some("ünal@xn--bcher-kva.example")
+        );
+        assert_eq!(
+            normalize_domain("xn--bcher-kva.example"),
+            normalize_domain("BÜCHER.example")
+        );
+        assert_ne!(
+            normalize_domain("lаb.example.org").as_deref(),
+            Some("lab.example.org"),
+            "a Cyrillic а is not a Latin a"
+        );
+        for bad in [
+            "no-at-sign",
+            "@example.org",
+            "a@",
+            "a@1.2.3.4",
+            "a b@example.org",
+            "a@exa mple.org",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad}");
+        }
+        let c = Config::load(
+            &[
+                ("MONBAN_ISSUER", "https://login.example.org"),
+                ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
+                ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
+                ("MONBAN_ALLOWED_DOMAINS", "Bücher.Example"),
+                ("MONBAN_ALLOWED_EMAILS", "Guest@GMAIL.com"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        )
+        .unwrap();
+        for email in [
+            "x@xn--bcher-kva.example",
+            "x@bücher.example",
+            "GUEST@gmail.com",
+        ] {
+            let email = normalize_email(email).unwrap();
+            assert!(admit(&c, &who(&email, true, None)).is_ok(), "{email}");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The configuration as written (TOML or environment), before validation: every field optional
+//! or defaulted, unknown keys refused, so a misspelt `MONBAN_*` variable stops start-up.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::{ConfigError, LogFormat, Secret};
+
+/// The configuration as written, before validation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub(super) issuer: Option<String>,
+    #[serde(default = "default_keys_dir")]
+    pub(super) keys_dir: PathBuf,
+    pub(super) signing_keys: Option<Secret>,
+    pub(super) signing_kid: Option<String>,
+    #[serde(default = "default_org_name")]
+    pub(super) org_name: String,
+    #[serde(default)]
+    pub(super) upstream: RawUpstream,
+    #[serde(default)]
+    pub(super) allowed_domains: CommaList,
+    #[serde(default)]
+    pub(super) allowed_emails: CommaList,
+    #[serde(default)]
+    pub(super) roles: BTreeMap<String, CommaList>,
+    #[serde(default)]
+    pub(super) session_secrets: SecretList,
+    #[serde(default)]
+    pub(super) clients: Vec<RawClient>,
+    #[serde(default = "default_access_ttl")]
+    pub(super) access_token_ttl_secs: u64,
+    #[serde(default = "default_id_ttl")]
+    pub(super) id_token_ttl_secs: u64,
+    #[serde(default = "default_refresh_ttl")]
+    pub(super) refresh_token_ttl_secs: u64,
+    #[serde(default = "default_session_ttl")]
+    pub(super) session_ttl_secs: u64,
+    #[serde(default = "default_jwks_max_age")]
+    pub(super) jwks_max_age_secs: u64,
+    #[serde(default = "default_log_format")]
+    pub(super) log_format: LogFormat,
+    #[serde(default = "default_shutdown_grace")]
+    pub(super) shutdown_grace_secs: u64,
+    #[serde(default = "default_rate_limit_per_minute")]
+    pub(super) rate_limit_per_minute: u32,
+    #[serde(default = "default_rate_limit_burst")]
+    pub(super) rate_limit_burst: u32,
+    #[serde(default)]
+    pub(super) trusted_proxy_hops: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUpstream {
+    #[serde(default = "default_upstream_issuer")]
+    pub(super) issuer: String,
+    pub(super) client_id: Option<String>,
+    pub(super) client_secret: Option<Secret>,
+    #[serde(default = "default_upstream_timeout")]
+    pub(super) timeout_secs: u64,
+}
+
+impl Default for RawUpstream {
+    fn default() -> Self {
+        Self {
+            issuer: default_upstream_issuer(),
+            client_id: None,
+            client_secret: None,
+            timeout_secs: default_upstream_timeout(),
+        }
+    }
+}
+
+/// Secrets written as a TOML array or, from an environment variable, as `a,b` (kept as written).
+#[derive(Default, Deserialize)]
+#[serde(from = "ListOrString")]
+pub(super) struct SecretList(pub(super) Vec<Secret>);
+
+impl From<ListOrString> for SecretList {
+    fn from(v: ListOrString) -> Self {
+        let items = match v {
+            ListOrString::List(items) => items,
+            ListOrString::String(s) => s.split(',').map(str::to_string).collect(),
+        };
+        SecretList(
+            items
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .map(Secret::new)
+                .collect(),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawClient {
+    pub(super) id: String,
+    pub(super) secret: Option<Secret>,
+    #[serde(default)]
+    pub(super) redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub(super) post_logout_redirect_uris: Vec<String>,
+}
+
+/// A list written either as a TOML array or, from an environment variable, as `a, b, c`.
+#[derive(Default, Deserialize)]
+#[serde(from = "ListOrString")]
+pub(super) struct CommaList(pub(super) Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ListOrString {
+    List(Vec<String>),
+    String(String),
+}
+
+impl From<ListOrString> for CommaList {
+    fn from(v: ListOrString) -> Self {
+        let items = match v {
+            ListOrString::List(items) => items,
+            ListOrString::String(s) => s.split(',').map(str::to_string).collect(),
+        };
+        CommaList(
+            items
+                .into_iter()
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        )
+    }
+}
+
+fn default_keys_dir() -> PathBuf {
+    PathBuf::from("./keys")
+}
+fn default_org_name() -> String {
+    "monban".into()
+}
+fn default_upstream_issuer() -> String {
+    "https://accounts.google.com".into()
+}
+fn default_upstream_timeout() -> u64 {
+    5
+}
+fn default_access_ttl() -> u64 {
+    3600
+}
+fn default_id_ttl() -> u64 {
+    3600
+}
+fn default_refresh_ttl() -> u64 {
+    30 * 24 * 3600
+}
+fn default_session_ttl() -> u64 {
+    12 * 3600
+}
+fn default_jwks_max_age() -> u64 {
+    900
+}
+fn default_log_format() -> LogFormat {
+    LogFormat::Auto
+}
+fn default_shutdown_grace() -> u64 {
+    8
+}
+// A lab behind one NAT address: 30 people signing in at once make about 120 limited requests
+// (two `/authorize`, `/login`, `/callback` each). Still 2 RS256 mints a second at most per address.
+fn default_rate_limit_per_minute() -> u32 {
+    120
+}
+fn default_rate_limit_burst() -> u32 {
+    120
+}
+
+/// Turns the `config` crate's error into one that names the key as the operator writes it.
+pub(super) fn from_config_crate(e: config::ConfigError) -> ConfigError {
+    let text = e.to_string();
+    // The crate words its messages as "... for key `upstream.client_id` in ..."; pull the key out.
+    let key = text
+        .split_once("for key `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(k, _)| k.to_string())
+        .or_else(|| {
+            text.split_once("unknown field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+                .map(|(k, _)| k.to_string())
+        })
+        .unwrap_or_else(|| "configuration".into());
+    ConfigError::new(key, text)
+}

@@ -1,0 +1,270 @@
+//! Validation at the edge: a [`RawConfig`] becomes a [`Config`] whose every field is known good,
+//! or a [`ConfigError`] that names the key and says what to do.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::Url;
+
+use super::raw::{RawClient, RawConfig};
+use super::{Client, Config, ConfigError, Lifetimes, RateLimitSettings, Upstream};
+
+impl RawConfig {
+    pub(super) fn validate(self, port: Option<&str>) -> Result<Config, ConfigError> {
+        let issuer = match self.issuer.as_deref().map(str::trim) {
+            None | Some("") => {
+                return Err(ConfigError::new(
+                    "issuer",
+                    "missing: set it to monban's public base URL, e.g. MONBAN_ISSUER=https://login.example.org",
+                ));
+            }
+            Some(s) => parse_issuer("issuer", s)?,
+        };
+        let upstream_issuer = parse_issuer("upstream.issuer", self.upstream.issuer.trim())?;
+        let port = match port {
+            None => 8080,
+            Some(p) => p
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| ConfigError::new("PORT", format!("{p:?} is not a TCP port")))?,
+        };
+        if self.org_name.trim().is_empty() {
+            return Err(ConfigError::new("org_name", "must not be empty"));
+        }
+        let signing_keys_pem = self.signing_keys.filter(|s| !s.expose().trim().is_empty());
+        let signing_kid = self.signing_kid.filter(|s| !s.trim().is_empty());
+        let upstream = Upstream {
+            issuer: upstream_issuer,
+            client_id: self
+                .upstream
+                .client_id
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "upstream.client_id",
+                        "missing: create an OAuth client (type \"Web application\") for monban at the upstream \
+                         and set MONBAN_UPSTREAM__CLIENT_ID (see docs/login.md)",
+                    )
+                })?,
+            client_secret: self
+                .upstream
+                .client_secret
+                .filter(|s| !s.expose().is_empty())
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "upstream.client_secret",
+                        "missing: set MONBAN_UPSTREAM__CLIENT_SECRET to the OAuth client's secret",
+                    )
+                })?,
+            timeout: match self.upstream.timeout_secs {
+                0 => {
+                    return Err(ConfigError::new(
+                        "upstream.timeout_secs",
+                        "must be at least 1",
+                    ));
+                }
+                t => Duration::from_secs(t),
+            },
+        };
+        for (i, secret) in self.session_secrets.0.iter().enumerate() {
+            if secret.expose().len() < 32 {
+                return Err(ConfigError::new(
+                    "session_secrets",
+                    format!(
+                        "secret {} is {} characters; use at least 32 random ones (e.g. `openssl rand -base64 32`)",
+                        i + 1,
+                        secret.expose().len()
+                    ),
+                ));
+            }
+        }
+        let emails = |key: &str, list: Vec<String>| -> Result<Vec<String>, ConfigError> {
+            list.iter()
+                .map(|e| {
+                    super::normalize_email(e).ok_or_else(|| {
+                        ConfigError::new(key, format!("{e:?} is not an email address"))
+                    })
+                })
+                .collect()
+        };
+        let mut roles = BTreeMap::new();
+        for (role, members) in self.roles {
+            let members = emails(&format!("roles.{role}"), members.0)?;
+            roles.insert(role, members);
+        }
+        let allowed_domains = self
+            .allowed_domains
+            .0
+            .iter()
+            .map(|d| {
+                super::normalize_domain(d)
+                    .filter(|_| !d.contains('@'))
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "allowed_domains",
+                            format!(
+                                "{d:?} is not a domain name (write example.org, not an address)"
+                            ),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let allowed_emails = emails("allowed_emails", self.allowed_emails.0)?;
+        let clients = validate_clients(self.clients)?;
+        let secs = |key: &str, v: u64| {
+            if v == 0 {
+                Err(ConfigError::new(key, "must be at least 1 second"))
+            } else {
+                Ok(Duration::from_secs(v))
+            }
+        };
+        if self.rate_limit_per_minute > 0 && self.rate_limit_burst == 0 {
+            return Err(ConfigError::new(
+                "rate_limit_burst",
+                "must be at least 1 while rate_limit_per_minute is set (0 per minute turns the limit off)",
+            ));
+        }
+        if self.trusted_proxy_hops > 8 {
+            return Err(ConfigError::new(
+                "trusted_proxy_hops",
+                format!(
+                    "{} proxies is implausible: count the proxies that append to X-Forwarded-For (Cloud Run: 1)",
+                    self.trusted_proxy_hops
+                ),
+            ));
+        }
+        let lifetimes = Lifetimes {
+            access_token: secs("access_token_ttl_secs", self.access_token_ttl_secs)?,
+            id_token: secs("id_token_ttl_secs", self.id_token_ttl_secs)?,
+            refresh_token: secs("refresh_token_ttl_secs", self.refresh_token_ttl_secs)?,
+            session: secs("session_ttl_secs", self.session_ttl_secs)?,
+        };
+        Ok(Config {
+            issuer,
+            port,
+            keys_dir: self.keys_dir,
+            signing_keys_pem,
+            signing_kid,
+            org_name: self.org_name.trim().to_string(),
+            upstream,
+            allowed_domains,
+            allowed_emails,
+            roles,
+            session_secrets: self.session_secrets.0,
+            clients,
+            lifetimes,
+            jwks_max_age: Duration::from_secs(self.jwks_max_age_secs),
+            log_format: self.log_format,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            rate_limit: RateLimitSettings {
+                per_minute: self.rate_limit_per_minute,
+                burst: self.rate_limit_burst,
+                trusted_proxy_hops: self.trusted_proxy_hops,
+            },
+        })
+    }
+}
+
+fn validate_clients(raw: Vec<RawClient>) -> Result<Vec<Client>, ConfigError> {
+    let mut clients: Vec<Client> = Vec::with_capacity(raw.len());
+    for c in raw {
+        let key = format!("clients[{}]", c.id);
+        if c.id.trim().is_empty() {
+            return Err(ConfigError::new("clients.id", "must not be empty"));
+        }
+        if clients.iter().any(|o| o.id == c.id) {
+            return Err(ConfigError::new(key, "client id registered twice"));
+        }
+        if c.redirect_uris.is_empty() {
+            return Err(ConfigError::new(
+                format!("{key}.redirect_uris"),
+                "at least one redirect URI is required",
+            ));
+        }
+        let parse = |field: &str, list: &[String]| -> Result<Vec<Url>, ConfigError> {
+            list.iter()
+                .map(|u| {
+                    let url = Url::parse(u).map_err(|e| {
+                        ConfigError::new(
+                            format!("{key}.{field}"),
+                            format!("{u:?} is not an absolute URL ({e})"),
+                        )
+                    })?;
+                    if url.fragment().is_some() {
+                        return Err(ConfigError::new(
+                            format!("{key}.{field}"),
+                            format!("{u:?} must not have a #fragment"),
+                        ));
+                    }
+                    Ok(url)
+                })
+                .collect()
+        };
+        clients.push(Client {
+            redirect_uris: parse("redirect_uris", &c.redirect_uris)?,
+            post_logout_redirect_uris: parse(
+                "post_logout_redirect_uris",
+                &c.post_logout_redirect_uris,
+            )?,
+            secret: c.secret.filter(|s| !s.expose().is_empty()),
+            id: c.id,
+        });
+    }
+    Ok(clients)
+}
+
+/// Parses an issuer URL: absolute, https unless the host is loopback, no query or fragment.
+pub(super) fn parse_issuer(key: &str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| {
+        ConfigError::new(
+            key,
+            format!("{value:?} is not an absolute URL ({e}); write e.g. https://login.example.org"),
+        )
+    })?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            key,
+            format!("{value:?} must not have a query or fragment"),
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(ConfigError::new(
+                key,
+                format!(
+                    "{value:?} must use https (plain http is allowed only for a loopback host)"
+                ),
+            ));
+        }
+        other => {
+            return Err(ConfigError::new(
+                key,
+                format!("{value:?} has scheme {other:?}; it must be https"),
+            ));
+        }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::new(
+            key,
+            format!("{value:?} must not carry credentials"),
+        ));
+    }
+    // The `iss` claim is compared byte for byte: keep one canonical form, without a trailing slash.
+    let trimmed = url.as_str().trim_end_matches('/').to_string();
+    Url::parse(&trimmed).map_err(|e| ConfigError::new(key, e.to_string()))
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}

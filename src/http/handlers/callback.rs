@@ -1,0 +1,55 @@
+//! `GET /callback`: where Google sends the browser back; the work is [`sign_in::complete`].
+
+use actix_web::web::{Data, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::http::error::sign_in_page;
+use crate::http::state::AppState;
+use crate::session::seal::Purpose;
+use crate::session::sign_in::{self, Callback};
+use crate::tokens::unix_now;
+
+/// Query of `/callback`.
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+/// Finishes a sign-in and sets the session cookie.
+pub async fn callback(
+    req: HttpRequest,
+    query: Query<CallbackQuery>,
+    state: Data<AppState>,
+) -> HttpResponse {
+    let binding = req.cookie(state.cookies.binding);
+    let received = Callback {
+        state: query.state.as_deref(),
+        code: query.code.as_deref(),
+        error: query.error.is_some(),
+        binding_cookie: binding.as_ref().map(|c| c.value()),
+    };
+    let now = unix_now();
+    match sign_in::complete(received, &state.sealer, &state.upstream, &state.config, now).await {
+        Ok((session, return_to)) => {
+            tracing::info!(email = session.email.as_str(), "signed in");
+            let ttl = state.config.lifetimes.session;
+            let sealed = state.sealer.seal(
+                Purpose::Session,
+                &session,
+                session.auth_time + ttl.as_secs(),
+            );
+            let mut response = super::see_other(&return_to);
+            let cookie = state
+                .cookies
+                .build(state.cookies.session, sealed, Some(ttl));
+            response
+                .add_cookie(&cookie)
+                .expect("a cookie is a valid header");
+            response
+        }
+        Err(e) => sign_in_page(&e, &state.config.org_name),
+    }
+}

@@ -1,0 +1,60 @@
+//! `GET /login`: seals the login state and sends the browser to Google.
+
+use actix_web::web::{Data, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::http::error::sign_in_page;
+use crate::http::state::AppState;
+use crate::session::sign_in::{self, SignInError};
+use crate::tokens::unix_now;
+use crate::upstream::AuthorizationRequest;
+
+/// Query of `/login`.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    /// `select_account` shows Google's account chooser; `login` forces re-authentication.
+    prompt: Option<String>,
+    /// A local path to come back to.
+    return_to: Option<String>,
+    /// Pre-fill the Google account.
+    login_hint: Option<String>,
+}
+
+/// Starts a sign-in.
+pub async fn login(
+    req: HttpRequest,
+    query: Query<LoginQuery>,
+    state: Data<AppState>,
+) -> HttpResponse {
+    let now = unix_now();
+    let binding = req.cookie(state.cookies.binding);
+    let begun = sign_in::begin(
+        &state.sealer,
+        binding.as_ref().map(|c| c.value()),
+        query.return_to.as_deref(),
+        now,
+    );
+    let prompt = query.prompt.as_deref().unwrap_or_default();
+    let request = AuthorizationRequest {
+        state: &begun.sealed,
+        nonce: &begun.state.nonce,
+        pkce_verifier: &begun.state.pkce_verifier,
+        select_account: prompt.split(' ').any(|p| p == "select_account"),
+        force_login: prompt.split(' ').any(|p| p == "login"),
+        login_hint: query.login_hint.as_deref(),
+    };
+    match state.upstream.authorization_url(&request, now).await {
+        Ok(url) => {
+            let mut response = super::see_other(url.as_str());
+            let cookie = state
+                .cookies
+                .build(state.cookies.binding, begun.binding, None);
+            response
+                .add_cookie(&cookie)
+                .expect("a cookie is a valid header");
+            response
+        }
+        Err(e) => sign_in_page(&SignInError::Upstream(e), &state.config.org_name),
+    }
+}

@@ -1,0 +1,30 @@
+//! `GET|POST /userinfo` (OIDC Core §5.3): the profile of a Bearer access token's user.
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use actix_web::web::Data;
+use actix_web_httpauth::extractors::bearer::BearerAuth;
+
+use crate::http::error::oauth_response;
+use crate::http::state::AppState;
+use crate::protocol::claims::{AccessClaims, Profile};
+use crate::protocol::error::OAuthError;
+use crate::tokens::{TYP_ACCESS_TOKEN, unix_now};
+
+/// The UserInfo endpoint.
+pub async fn userinfo(auth: BearerAuth, state: Data<AppState>) -> HttpResponse {
+    let verified = state
+        .tokens
+        .verify::<AccessClaims>(auth.token(), TYP_ACCESS_TOKEN, unix_now());
+    match verified {
+        Ok(claims) => {
+            let mut body = serde_json::to_value(Profile::of_access_token(&claims))
+                .expect("a profile serializes");
+            body["sub"] = claims.sub.into();
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(body)
+        }
+        Err(e) => oauth_response(&OAuthError::InvalidToken(e.to_string())),
+    }
+}

@@ -1,0 +1,81 @@
+//! The one application state every handler and middleware reads. Built once at start-up;
+//! immutable while the process lives (the upstream client's discovery and JWKS caches aside,
+//! which any instance can refill).
+
+use actix_web::HttpRequest;
+use anyhow::Context;
+
+use super::cached_json::CachedJson;
+use super::middleware::rate_limit::RateLimit;
+use crate::config::Config;
+use crate::keys::KeyStore;
+use crate::protocol::discovery::Discovery;
+use crate::protocol::grants::TokenService;
+use crate::protocol::paths::CALLBACK_PATH;
+use crate::session::Session;
+use crate::session::cookies::CookieNames;
+use crate::session::seal::{Purpose, Sealer};
+use crate::tokens::Tokens;
+use crate::upstream::Upstream;
+
+/// What every handler may read.
+#[derive(Debug)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Config,
+    /// The JWK Set, pre-serialized.
+    pub jwks: CachedJson,
+    /// The discovery document, pre-serialized.
+    pub discovery: CachedJson,
+    /// Seals login state, sessions, codes and refresh tokens.
+    pub sealer: Sealer,
+    /// Mints and verifies monban's JWTs.
+    pub tokens: Tokens,
+    /// The upstream (Google) client.
+    pub upstream: Upstream,
+    /// Cookie names and attributes.
+    pub cookies: CookieNames,
+    /// This instance's per-address counters for the login and token endpoints.
+    pub rate_limit: RateLimit,
+}
+
+impl AppState {
+    /// Serializes the documents that never change while the process lives and derives the
+    /// sealing keys: from `session_secrets`, or else from the signing keys.
+    pub fn new(config: &Config, keys: &KeyStore) -> anyhow::Result<Self> {
+        let max_age = config.jwks_max_age.as_secs();
+        let discovery = Discovery::new(config.issuer_str(), keys.algorithms());
+        let sealer = if config.session_secrets.is_empty() {
+            Sealer::new(keys.seal_materials())
+        } else {
+            Sealer::new(config.session_secrets.iter().map(|s| s.expose().as_bytes()))
+        };
+        let redirect_uri = url::Url::parse(&format!("{}{CALLBACK_PATH}", config.issuer_str()))
+            .context("building the callback URL")?;
+        Ok(Self {
+            config: config.clone(),
+            jwks: CachedJson::new(&keys.jwks(), max_age).context("serializing JWKS")?,
+            discovery: CachedJson::new(&discovery, max_age).context("serializing discovery")?,
+            sealer,
+            tokens: Tokens::new(keys.clone(), config.issuer_str()),
+            upstream: Upstream::new(&config.upstream, redirect_uri),
+            cookies: CookieNames::new(config.issuer.scheme() == "https"),
+            rate_limit: RateLimit::new(&config.rate_limit),
+        })
+    }
+
+    /// The signed-in user at `now`, if the request carries a valid session cookie.
+    pub fn session(&self, req: &HttpRequest, now: u64) -> Option<Session> {
+        let cookie = req.cookie(self.cookies.session)?;
+        self.sealer.open(Purpose::Session, cookie.value(), now).ok()
+    }
+
+    /// The token endpoint's service over this state.
+    pub fn token_service(&self) -> TokenService<'_> {
+        TokenService {
+            tokens: &self.tokens,
+            sealer: &self.sealer,
+            config: &self.config,
+        }
+    }
+}

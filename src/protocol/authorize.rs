@@ -1,0 +1,415 @@
+//! `/authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2): the raw query parsed once into an
+//! [`AuthorizeRequest`] that cannot be wrong, and the decision it leads to: a code sealed for
+//! [`CODE_TTL_SECS`] when the SSO session suffices, a sign-in at Google otherwise, or an error sent
+//! back to a verified redirect URI (never to an unverified one, §4.1.2.1).
+//!
+//! The code is the signed-in user, the client, the redirect URI, the PKCE challenge, the nonce and
+//! the scope, sealed: not a database row. Without shared state it cannot be made single-use; PKCE
+//! and the short lifetime bound that (docs/security.md).
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::error::OAuthError;
+use super::paths::{AUTHORIZE_PATH, LOGIN_PATH};
+use crate::config::Client;
+use crate::session::Session;
+use crate::session::seal::{Purpose, Sealer};
+
+/// How long an authorization code lives.
+pub const CODE_TTL_SECS: u64 = 60;
+
+/// `/authorize` parameters as received.
+#[derive(Debug, Default, Deserialize)]
+pub struct AuthorizeQuery {
+    /// The client.
+    pub client_id: Option<String>,
+    /// Where to send the code.
+    pub redirect_uri: Option<String>,
+    /// Must be `code`.
+    pub response_type: Option<String>,
+    /// Must contain `openid`.
+    pub scope: Option<String>,
+    /// Returned untouched.
+    pub state: Option<String>,
+    /// Copied into the ID token.
+    pub nonce: Option<String>,
+    /// PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// PKCE method: only `S256`.
+    pub code_challenge_method: Option<String>,
+    /// `none`, `login`, `select_account` (space separated).
+    pub prompt: Option<String>,
+    /// Maximum age of the authentication, in seconds.
+    pub max_age: Option<String>,
+    /// Passed on to Google.
+    pub login_hint: Option<String>,
+}
+
+/// A validated `/authorize` request.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest {
+    /// The registered client.
+    pub client: Client,
+    /// A redirect URI registered for it.
+    pub redirect_uri: Url,
+    /// The requested scope (contains `openid`).
+    pub scope: String,
+    /// The client's `state`.
+    pub state: Option<String>,
+    /// The client's `nonce`.
+    pub nonce: Option<String>,
+    /// The S256 PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// `prompt=none`.
+    pub prompt_none: bool,
+    /// `prompt=login`.
+    pub prompt_login: bool,
+    /// `prompt=select_account`.
+    pub prompt_select_account: bool,
+    /// `max_age`.
+    pub max_age: Option<u64>,
+    /// `login_hint`.
+    pub login_hint: Option<String>,
+}
+
+/// Why an `/authorize` request failed: shown as a page (never redirect to an unverified URI,
+/// RFC 6749 §4.1.2.1) or sent back to the client.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// Unknown client or unregistered redirect URI: an error page, no redirect.
+    NoRedirect(String),
+    /// Any other error: `error=` on the registered redirect URI.
+    Redirect(Box<ErrorRedirect>),
+}
+
+/// An error to send back to a verified redirect URI.
+#[derive(Debug)]
+pub struct ErrorRedirect {
+    /// The registered redirect URI.
+    pub redirect_uri: Url,
+    /// The client's state.
+    pub state: Option<String>,
+    /// The error.
+    pub error: OAuthError,
+}
+
+impl AuthorizeRequest {
+    /// Validates `/authorize` parameters against the registered clients.
+    pub fn parse(q: &AuthorizeQuery, clients: &[Client]) -> Result<Self, AuthorizeError> {
+        let client_id = q.client_id.as_deref().ok_or_else(|| {
+            AuthorizeError::NoRedirect("The request does not say which application asks.".into())
+        })?;
+        let client = clients.iter().find(|c| c.id == client_id).ok_or_else(|| {
+            AuthorizeError::NoRedirect(format!(
+                "The application \"{client_id}\" is not registered with this sign-in service."
+            ))
+        })?;
+        let redirect_uri = match q.redirect_uri.as_deref() {
+            None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+            None => {
+                return Err(AuthorizeError::NoRedirect(format!(
+                    "The application \"{client_id}\" did not say where to return."
+                )));
+            }
+            Some(raw) => Url::parse(raw)
+                .ok()
+                .filter(|u| client.redirect_uris.contains(u))
+                .ok_or_else(|| {
+                    AuthorizeError::NoRedirect(format!(
+                        "The application \"{client_id}\" asked to return to an address it has not registered."
+                    ))
+                })?,
+        };
+        let fail = |error: OAuthError| {
+            AuthorizeError::Redirect(Box::new(ErrorRedirect {
+                redirect_uri: redirect_uri.clone(),
+                state: q.state.clone(),
+                error,
+            }))
+        };
+        if q.response_type.as_deref() != Some("code") {
+            return Err(fail(OAuthError::UnsupportedResponseType(
+                "only response_type=code is supported".into(),
+            )));
+        }
+        let scope = q.scope.clone().unwrap_or_default();
+        if !scope.split(' ').any(|s| s == "openid") {
+            return Err(fail(OAuthError::InvalidScope(
+                "the scope must contain openid".into(),
+            )));
+        }
+        let code_challenge = match (&q.code_challenge, q.code_challenge_method.as_deref()) {
+            (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => Some(c.clone()),
+            (Some(_), Some("S256")) => {
+                return Err(fail(OAuthError::InvalidRequest(
+                    "code_challenge must be 43 to 128 characters".into(),
+                )));
+            }
+            (Some(_), _) => {
+                return Err(fail(OAuthError::InvalidRequest(
+                    "code_challenge_method must be S256".into(),
+                )));
+            }
+            (None, _) if client.secret.is_none() => {
+                return Err(fail(OAuthError::InvalidRequest(
+                    "public clients must use PKCE (code_challenge with S256)".into(),
+                )));
+            }
+            (None, _) => None,
+        };
+        let prompt = q.prompt.clone().unwrap_or_default();
+        let has = |p: &str| prompt.split(' ').any(|x| x == p);
+        let max_age = match q.max_age.as_deref() {
+            None => None,
+            Some(m) => Some(m.parse::<u64>().map_err(|_| {
+                fail(OAuthError::InvalidRequest(
+                    "max_age must be a number of seconds".into(),
+                ))
+            })?),
+        };
+        Ok(Self {
+            client: client.clone(),
+            redirect_uri: redirect_uri.clone(),
+            scope,
+            state: q.state.clone(),
+            nonce: q.nonce.clone(),
+            code_challenge,
+            prompt_none: has("none"),
+            prompt_login: has("login"),
+            prompt_select_account: has("select_account"),
+            max_age,
+            login_hint: q.login_hint.clone(),
+        })
+    }
+
+    /// Whether `session` may be used as it is (single sign-on) at `now`.
+    pub fn session_suffices(&self, session: &Session, now: u64) -> bool {
+        !self.prompt_login
+            && !self.prompt_select_account
+            && self
+                .max_age
+                .is_none_or(|max| now.saturating_sub(session.auth_time) <= max)
+    }
+
+    /// The code for `session`, sealed for [`CODE_TTL_SECS`].
+    fn code(&self, sealer: &Sealer, session: &Session, now: u64) -> String {
+        let grant = CodeGrant {
+            client_id: self.client.id.clone(),
+            redirect_uri: self.redirect_uri.to_string(),
+            code_challenge: self.code_challenge.clone(),
+            nonce: self.nonce.clone(),
+            scope: self.scope.clone(),
+            session: session.clone(),
+        };
+        sealer.seal(Purpose::Code, &grant, now + CODE_TTL_SECS)
+    }
+}
+
+/// What an authorization code carries.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) code_challenge: Option<String>,
+    pub(crate) nonce: Option<String>,
+    pub(crate) scope: String,
+    pub(crate) session: Session,
+}
+
+/// What `/authorize` answers: a 303 either way.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// To the client's registered redirect URI, with a code or an error.
+    ToClient(Url),
+    /// To `/login`, which signs in at Google and comes back to this same request.
+    SignIn(String),
+}
+
+impl AuthorizeRequest {
+    /// Single sign-on when `session` suffices, `login_required` for `prompt=none`, else a sign-in.
+    /// `raw_query` is the request's query string, replayed after the sign-in.
+    pub fn decide(
+        &self,
+        session: Option<&Session>,
+        raw_query: &str,
+        sealer: &Sealer,
+        issuer: &str,
+        now: u64,
+    ) -> Outcome {
+        match session {
+            Some(session) if self.session_suffices(session, now) => {
+                let code = self.code(sealer, session, now);
+                let mut target = self.redirect_uri.clone();
+                target
+                    .query_pairs_mut()
+                    .append_pair("code", &code)
+                    .append_pair("iss", issuer);
+                if let Some(s) = &self.state {
+                    target.query_pairs_mut().append_pair("state", s);
+                }
+                Outcome::ToClient(target)
+            }
+            _ if self.prompt_none => Outcome::ToClient(
+                ErrorRedirect {
+                    redirect_uri: self.redirect_uri.clone(),
+                    state: self.state.clone(),
+                    error: OAuthError::LoginRequired("nobody is signed in".into()),
+                }
+                .url(issuer),
+            ),
+            _ => Outcome::SignIn(self.login_path(raw_query)),
+        }
+    }
+
+    /// `/login` that comes back to this same `/authorize` request, minus the `prompt` that sent it
+    /// there (or it would loop).
+    fn login_path(&self, raw_query: &str) -> String {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
+            .filter(|(k, _)| k != "prompt")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let back = format!(
+            "{AUTHORIZE_PATH}?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish()
+        );
+        let mut login = url::form_urlencoded::Serializer::new(String::new());
+        login.append_pair("return_to", &back);
+        if self.prompt_select_account {
+            login.append_pair("prompt", "select_account");
+        } else if self.prompt_login {
+            login.append_pair("prompt", "login");
+        }
+        if let Some(hint) = &self.login_hint {
+            login.append_pair("login_hint", hint);
+        }
+        format!("{LOGIN_PATH}?{}", login.finish())
+    }
+}
+
+impl ErrorRedirect {
+    /// The redirect URI with `error`, `error_description`, `iss` and the client's `state`.
+    pub fn url(&self, issuer: &str) -> Url {
+        let mut url = self.redirect_uri.clone();
+        url.query_pairs_mut()
+            .append_pair("error", &self.error.to_string())
+            .append_pair("error_description", &self.error.description())
+            .append_pair("iss", issuer);
+        if let Some(s) = &self.state {
+            url.query_pairs_mut().append_pair("state", s);
+        }
+        url
+    }
+}
+
+/// The `client_id` of the `/authorize` request a sign-in will return to, if any: the
+/// refusal page names the application that asked.
+pub fn asking_client(return_to: &str) -> Option<String> {
+    let query = return_to.strip_prefix(AUTHORIZE_PATH)?.strip_prefix('?')?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn clients() -> Vec<Client> {
+        vec![
+            Client {
+                id: "wiki".into(),
+                secret: Some(Secret::new("wiki-secret")),
+                redirect_uris: vec![Url::parse("https://wiki.example.org/cb").unwrap()],
+                post_logout_redirect_uris: vec![],
+            },
+            Client {
+                id: "spa".into(),
+                secret: None,
+                redirect_uris: vec![Url::parse("https://spa.example.org/cb").unwrap()],
+                post_logout_redirect_uris: vec![],
+            },
+        ]
+    }
+
+    fn query(client: &str, redirect: &str) -> AuthorizeQuery {
+        AuthorizeQuery {
+            client_id: Some(client.into()),
+            redirect_uri: Some(redirect.into()),
+            response_type: Some("code".into()),
+            scope: Some("openid email".into()),
+            state: Some("s".into()),
+            code_challenge: Some("a".repeat(43)),
+            code_challenge_method: Some("S256".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn unknown_clients_and_unregistered_redirects_are_never_redirected_to() {
+        let c = clients();
+        let e = AuthorizeRequest::parse(&query("nope", "https://wiki.example.org/cb"), &c);
+        assert!(matches!(e, Err(AuthorizeError::NoRedirect(_))));
+        let e = AuthorizeRequest::parse(&query("wiki", "https://evil.example/cb"), &c);
+        assert!(matches!(e, Err(AuthorizeError::NoRedirect(_))));
+        assert!(AuthorizeRequest::parse(&query("wiki", "https://wiki.example.org/cb"), &c).is_ok());
+    }
+
+    #[test]
+    fn public_clients_must_use_s256() {
+        let c = clients();
+        let mut q = query("spa", "https://spa.example.org/cb");
+        q.code_challenge = None;
+        assert!(matches!(
+            AuthorizeRequest::parse(&q, &c),
+            Err(AuthorizeError::Redirect(r)) if matches!(r.error, OAuthError::InvalidRequest(_))
+        ));
+        let mut q = query("spa", "https://spa.example.org/cb");
+        q.code_challenge_method = Some("plain".into());
+        assert!(AuthorizeRequest::parse(&q, &c).is_err());
+    }
+
+    #[test]
+    fn a_session_answers_with_a_code_and_prompt_none_without_one_with_login_required() {
+        let c = clients();
+        let sealer = Sealer::new([b"k".as_slice()]);
+        let request =
+            AuthorizeRequest::parse(&query("wiki", "https://wiki.example.org/cb"), &c).unwrap();
+        let session = Session {
+            sub: "1".into(),
+            email: "ada@lab.example.org".into(),
+            name: None,
+            picture: None,
+            roles: vec![],
+            auth_time: 100,
+            hosted_domain: None,
+        };
+        let Outcome::ToClient(url) = request.decide(
+            Some(&session),
+            "",
+            &sealer,
+            "https://login.example.org",
+            200,
+        ) else {
+            panic!("a session suffices");
+        };
+        let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        assert_eq!(keys, ["code", "iss", "state"]);
+        let raw = "client_id=wiki&prompt=none&scope=openid";
+        assert!(matches!(
+            request.decide(None, raw, &sealer, "https://login.example.org", 200),
+            Outcome::SignIn(path) if path.starts_with("/login?return_to=")
+                && !path.contains("prompt%3Dnone")
+        ));
+        let mut none = query("wiki", "https://wiki.example.org/cb");
+        none.prompt = Some("none".into());
+        let request = AuthorizeRequest::parse(&none, &c).unwrap();
+        let Outcome::ToClient(url) = request.decide(None, "", &sealer, "https://x", 200) else {
+            panic!("prompt=none never signs in");
+        };
+        assert!(url.query().unwrap().starts_with("error=login_required"));
+    }
+}

@@ -1,0 +1,177 @@
+//! What monban's tokens say about the user. Access-token claims are the contract `monban-verify`
+//! exports (one definition for the minter and the verifiers); ID-token claims and the `/userinfo`
+//! profile are monban's alone.
+
+use aws_lc_rs::digest;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use jsonwebtoken::Algorithm;
+use serde::{Deserialize, Serialize};
+
+pub use monban_verify::contract::Claims as AccessClaims;
+
+use crate::session::{Session, random_token};
+
+/// The profile claims carried by ID tokens and `/userinfo` (access tokens carry the same fields,
+/// flat in [`AccessClaims`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Profile {
+    /// Verified email address.
+    pub email: String,
+    /// Always true: unverified addresses never sign in.
+    pub email_verified: bool,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Picture URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// Roles from the configuration.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+impl Profile {
+    /// The profile of a signed-in user.
+    pub fn of(session: &Session) -> Self {
+        Self {
+            email: session.email.clone(),
+            email_verified: true,
+            name: session.name.clone(),
+            picture: session.picture.clone(),
+            roles: session.roles.clone(),
+        }
+    }
+
+    /// The profile an access token carries (for `/userinfo`).
+    pub fn of_access_token(claims: &AccessClaims) -> Self {
+        Self {
+            email: claims.email.clone().unwrap_or_default(),
+            email_verified: claims.email_verified,
+            name: claims.name.clone(),
+            picture: claims.picture.clone(),
+            roles: claims.roles.clone(),
+        }
+    }
+}
+
+/// The claims of an access token for `session`, issued to `client_id` at `now`.
+pub fn access_claims(
+    issuer: &str,
+    session: &Session,
+    client_id: &str,
+    scope: &str,
+    now: u64,
+    ttl_secs: u64,
+) -> AccessClaims {
+    AccessClaims {
+        iss: issuer.to_string(),
+        sub: session.sub.clone(),
+        aud: client_id.to_string(),
+        exp: now + ttl_secs,
+        iat: now,
+        jti: random_token(),
+        client_id: Some(client_id.to_string()),
+        scope: scope.to_string(),
+        email: Some(session.email.clone()),
+        email_verified: true,
+        name: session.name.clone(),
+        picture: session.picture.clone(),
+        roles: session.roles.clone(),
+        extra: Default::default(),
+    }
+}
+
+/// ID-token claims (OIDC Core §2).
+#[derive(Debug, Serialize)]
+pub struct IdClaims {
+    /// Issuer.
+    pub iss: String,
+    /// The user.
+    pub sub: String,
+    /// The client.
+    pub aud: String,
+    /// Expiry.
+    pub exp: u64,
+    /// Issued at.
+    pub iat: u64,
+    /// When the user signed in at the upstream.
+    pub auth_time: u64,
+    /// The client's nonce from `/authorize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The access token's hash ([`at_hash`]).
+    pub at_hash: String,
+    /// Who the user is.
+    #[serde(flatten)]
+    pub profile: Profile,
+}
+
+/// `at_hash`: the left half of the access token's hash, with the hash of the signing algorithm
+/// (SHA-512 for Ed25519, OIDC Core §3.1.3.6 and the EdDSA registration).
+pub fn at_hash(alg: Algorithm, access_token: &str) -> String {
+    let algorithm = match alg {
+        Algorithm::EdDSA => &digest::SHA512,
+        _ => &digest::SHA256,
+    };
+    let hash = digest::digest(algorithm, access_token.as_bytes());
+    let bytes = hash.as_ref();
+    B64.encode(&bytes[..bytes.len() / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_is_the_left_half_of_the_hash() {
+        assert_eq!(at_hash(Algorithm::RS256, "token").len(), 22);
+        assert_eq!(at_hash(Algorithm::EdDSA, "token").len(), 43);
+    }
+
+    #[test]
+    fn access_claims_serialize_as_before() {
+        let session = Session {
+            sub: "1".into(),
+            email: "ada@lab.example.org".into(),
+            name: None,
+            picture: None,
+            roles: vec!["admin".into()],
+            auth_time: 5,
+            hosted_domain: None,
+        };
+        let claims = access_claims(
+            "https://login.example.org",
+            &session,
+            "wiki",
+            "openid",
+            10,
+            60,
+        );
+        let json = serde_json::to_value(&claims).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "aud",
+                "client_id",
+                "email",
+                "email_verified",
+                "exp",
+                "iat",
+                "iss",
+                "jti",
+                "roles",
+                "scope",
+                "sub"
+            ]
+        );
+        assert_eq!(json["exp"], 70);
+    }
+}

@@ -1,0 +1,83 @@
+//! The discovery document (OIDC Discovery 1.0): what any standard client library reads from the
+//! issuer URL alone.
+
+use jsonwebtoken::Algorithm;
+use serde::Serialize;
+
+use super::paths::{AUTHORIZE_PATH, JWKS_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH};
+
+/// The OpenID Provider Metadata monban publishes. It lists only what works.
+#[derive(Debug, Serialize)]
+pub struct Discovery {
+    /// Exactly the `iss` of every token.
+    pub issuer: String,
+    /// Where the JWK Set is.
+    pub jwks_uri: String,
+    /// `/authorize`.
+    pub authorization_endpoint: String,
+    /// `/token`.
+    pub token_endpoint: String,
+    /// `/userinfo`.
+    pub userinfo_endpoint: String,
+    /// `/logout` (RP-initiated logout).
+    pub end_session_endpoint: String,
+    /// Both grants monban implements.
+    pub grant_types_supported: Vec<&'static str>,
+    /// PKCE: S256 only.
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    /// Client authentication methods; `none` for public clients with PKCE.
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Scopes.
+    pub scopes_supported: Vec<&'static str>,
+    /// Claims in tokens and at `/userinfo`.
+    pub claims_supported: Vec<&'static str>,
+    /// The `iss` parameter on authorization responses (RFC 9207).
+    pub authorization_response_iss_parameter_supported: bool,
+    /// Only the authorization code flow.
+    pub response_types_supported: Vec<&'static str>,
+    /// `sub` is the same for every client.
+    pub subject_types_supported: Vec<&'static str>,
+    /// The algorithms of the published keys, signing key first.
+    pub id_token_signing_alg_values_supported: Vec<Algorithm>,
+}
+
+impl Discovery {
+    /// The discovery document for `issuer` (without a trailing slash) and the keys' algorithms.
+    pub fn new(issuer: &str, algorithms: Vec<Algorithm>) -> Self {
+        Self {
+            issuer: issuer.to_string(),
+            jwks_uri: format!("{issuer}{JWKS_PATH}"),
+            authorization_endpoint: format!("{issuer}{AUTHORIZE_PATH}"),
+            token_endpoint: format!("{issuer}{TOKEN_PATH}"),
+            userinfo_endpoint: format!("{issuer}{USERINFO_PATH}"),
+            end_session_endpoint: format!("{issuer}{LOGOUT_PATH}"),
+            grant_types_supported: vec!["authorization_code", "refresh_token"],
+            code_challenge_methods_supported: vec!["S256"],
+            token_endpoint_auth_methods_supported: vec![
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            scopes_supported: vec!["openid", "email", "profile"],
+            claims_supported: vec![
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "at_hash",
+                "email",
+                "email_verified",
+                "name",
+                "picture",
+                "roles",
+            ],
+            authorization_response_iss_parameter_supported: true,
+            response_types_supported: vec!["code"],
+            subject_types_supported: vec!["public"],
+            id_token_signing_alg_values_supported: algorithms,
+        }
+    }
+}

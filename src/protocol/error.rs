@@ -1,0 +1,76 @@
+//! Protocol errors: one enum whose `Display` is the wire code (RFC 6749 §4.1.2.1 and §5.2, RFC
+//! 6750 §3, OIDC Core §3.1.2.6). How each becomes a status and headers is decided in exactly one
+//! place, `http::error::oauth_response`.
+
+/// An OAuth 2.0 / OIDC protocol error, printed as its wire code. The string is the
+/// `error_description`, except for [`OAuthError::ServerError`], whose string is the cause: logged,
+/// never sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OAuthError {
+    /// The request is missing a parameter or is otherwise malformed.
+    #[error("invalid_request")]
+    InvalidRequest(String),
+    /// The form body is larger than monban reads (413).
+    #[error("invalid_request")]
+    PayloadTooLarge(String),
+    /// The body is not a form (415).
+    #[error("invalid_request")]
+    UnsupportedMediaType(String),
+    /// Client authentication failed (RFC 6749 §5.2: 401 with `WWW-Authenticate`).
+    #[error("invalid_client")]
+    InvalidClient(String),
+    /// The code or refresh token is invalid, expired, or for another client or redirect URI.
+    #[error("invalid_grant")]
+    InvalidGrant(String),
+    /// Only `authorization_code` and `refresh_token` exist here.
+    #[error("unsupported_grant_type")]
+    UnsupportedGrantType(String),
+    /// Only `response_type=code` exists here.
+    #[error("unsupported_response_type")]
+    UnsupportedResponseType(String),
+    /// The scope lacks `openid`.
+    #[error("invalid_scope")]
+    InvalidScope(String),
+    /// `prompt=none` and nobody is signed in.
+    #[error("login_required")]
+    LoginRequired(String),
+    /// The user is no longer allowed to sign in.
+    #[error("access_denied")]
+    AccessDenied(String),
+    /// A Bearer token that does not verify (RFC 6750 §3: 401 with `WWW-Authenticate: Bearer`).
+    #[error("invalid_token")]
+    InvalidToken(String),
+    /// The client's address is over its rate limit (429 with `Retry-After`).
+    #[error("too_many_requests")]
+    TooManyRequests {
+        /// Whole seconds until the next request may pass.
+        retry_after_secs: u64,
+    },
+    /// monban itself failed (a key the crypto library refuses): an opaque 500. The string is the
+    /// cause, for the log only.
+    #[error("server_error")]
+    ServerError(String),
+}
+
+impl OAuthError {
+    /// The human-readable `error_description`: safe to show to anyone.
+    pub fn description(&self) -> String {
+        match self {
+            OAuthError::InvalidRequest(d)
+            | OAuthError::PayloadTooLarge(d)
+            | OAuthError::UnsupportedMediaType(d)
+            | OAuthError::InvalidClient(d)
+            | OAuthError::InvalidGrant(d)
+            | OAuthError::UnsupportedGrantType(d)
+            | OAuthError::UnsupportedResponseType(d)
+            | OAuthError::InvalidScope(d)
+            | OAuthError::LoginRequired(d)
+            | OAuthError::AccessDenied(d)
+            | OAuthError::InvalidToken(d) => d.clone(),
+            OAuthError::TooManyRequests { retry_after_secs } => format!(
+                "too many requests from your address; try again in {retry_after_secs} seconds"
+            ),
+            OAuthError::ServerError(_) => "the server could not complete the request".into(),
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Redeeming a parsed [`TokenRequest`]: codes and refresh tokens are opened, checked against the
+//! client (and the redirect URI and PKCE for a code), and answered with freshly minted tokens.
+//!
+//! A refresh token is the user, the client and the scope, sealed for `refresh_token_ttl_secs`:
+//! not a database row. A refresh re-checks the running allow-list and recomputes roles, so a user
+//! removed from the configuration stops getting tokens at the next refresh.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::authorize::CodeGrant;
+use super::claims::{IdClaims, Profile, access_claims, at_hash};
+use super::error::OAuthError;
+use super::pkce;
+use super::token_request::{Grant, TokenRequest};
+use crate::config::{Client, Config, Secret, policy};
+use crate::session::Session;
+use crate::session::seal::{Purpose, SealError, Sealer};
+use crate::tokens::{TYP_ACCESS_TOKEN, TYP_ID_TOKEN, Tokens};
+
+/// What a refresh token carries.
+#[derive(Debug, Serialize, Deserialize)]
+struct RefreshGrant {
+    client_id: String,
+    scope: String,
+    session: Session,
+}
+
+/// The token response (RFC 6749 §5.1 plus `id_token`). Its tokens redact themselves in `Debug`.
+#[derive(Serialize)]
+pub struct TokenResponse {
+    /// A JWT, `typ: at+jwt`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The ID token.
+    pub id_token: String,
+    /// A sealed refresh token.
+    pub refresh_token: String,
+    /// The granted scope.
+    pub scope: String,
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("id_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// Everything `/token` needs: minting, sealing, and the running configuration.
+pub struct TokenService<'a> {
+    /// Minting.
+    pub tokens: &'a Tokens,
+    /// Sealing codes and refresh tokens.
+    pub sealer: &'a Sealer,
+    /// Lifetimes, allow-list and roles.
+    pub config: &'a Config,
+}
+
+impl TokenService<'_> {
+    /// Answers a parsed token request at `now`.
+    pub fn issue(&self, request: &TokenRequest<'_>, now: u64) -> Result<TokenResponse, OAuthError> {
+        match &request.grant {
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => self.redeem_code(
+                request.client,
+                code,
+                redirect_uri.as_deref(),
+                code_verifier.as_ref().map(Secret::expose),
+                now,
+            ),
+            Grant::RefreshToken { refresh_token } => {
+                self.refresh(request.client, refresh_token, now)
+            }
+        }
+    }
+
+    fn redeem_code(
+        &self,
+        client: &Client,
+        code: &Secret,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+        now: u64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let grant: CodeGrant = self
+            .sealer
+            .open(Purpose::Code, code.expose(), now)
+            .map_err(|e| invalid_grant("code", e))?;
+        if grant.client_id != client.id {
+            return Err(OAuthError::InvalidGrant(
+                "the code was issued to another client".into(),
+            ));
+        }
+        let redirect_ok = redirect_uri
+            .and_then(|r| Url::parse(r).ok())
+            .is_some_and(|r| r.as_str() == grant.redirect_uri);
+        if !redirect_ok {
+            return Err(OAuthError::InvalidGrant(
+                "redirect_uri does not match the authorization request".into(),
+            ));
+        }
+        pkce::check(grant.code_challenge.as_deref(), code_verifier)?;
+        self.respond(
+            client,
+            &grant.session,
+            &grant.scope,
+            grant.nonce.as_deref(),
+            now,
+        )
+    }
+
+    /// Redeems a refresh token, re-checking the current allow-list and roles.
+    fn refresh(
+        &self,
+        client: &Client,
+        token: &Secret,
+        now: u64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let grant: RefreshGrant = self
+            .sealer
+            .open(Purpose::RefreshToken, token.expose(), now)
+            .map_err(|e| invalid_grant("refresh token", e))?;
+        if grant.client_id != client.id {
+            return Err(OAuthError::InvalidGrant(
+                "the refresh token was issued to another client".into(),
+            ));
+        }
+        let mut session = grant.session;
+        session.roles = policy::admit(self.config, &session.claimant()).map_err(|_| {
+            OAuthError::InvalidGrant("the user is no longer allowed to sign in".into())
+        })?;
+        self.respond(client, &session, &grant.scope, None, now)
+    }
+
+    fn respond(
+        &self,
+        client: &Client,
+        session: &Session,
+        scope: &str,
+        nonce: Option<&str>,
+        now: u64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let lifetimes = &self.config.lifetimes;
+        let issuer = self.tokens.issuer();
+        let access = access_claims(
+            issuer,
+            session,
+            &client.id,
+            scope,
+            now,
+            lifetimes.access_token.as_secs(),
+        );
+        let access_token = self
+            .tokens
+            .mint(TYP_ACCESS_TOKEN, &access)
+            .map_err(|e| OAuthError::ServerError(format!("signing the access token: {e}")))?;
+        let id = IdClaims {
+            iss: issuer.to_string(),
+            sub: session.sub.clone(),
+            aud: client.id.clone(),
+            exp: now + lifetimes.id_token.as_secs(),
+            iat: now,
+            auth_time: session.auth_time,
+            nonce: nonce.map(str::to_string),
+            at_hash: at_hash(self.tokens.keys().active().alg, &access_token),
+            profile: Profile::of(session),
+        };
+        let id_token = self
+            .tokens
+            .mint(TYP_ID_TOKEN, &id)
+            .map_err(|e| OAuthError::ServerError(format!("signing the ID token: {e}")))?;
+        let refresh = RefreshGrant {
+            client_id: client.id.clone(),
+            scope: scope.to_string(),
+            session: session.clone(),
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: lifetimes.access_token.as_secs(),
+            id_token,
+            refresh_token: self.sealer.seal(
+                Purpose::RefreshToken,
+                &refresh,
+                now + lifetimes.refresh_token.as_secs(),
+            ),
+            scope: scope.to_string(),
+        })
+    }
+}
+
+fn invalid_grant(what: &str, e: SealError) -> OAuthError {
+    OAuthError::InvalidGrant(match e {
+        SealError::Expired => format!("the {what} has expired"),
+        SealError::Invalid => format!("the {what} is not valid"),
+    })
+}

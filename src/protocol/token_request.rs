@@ -1,0 +1,238 @@
+//! `/token` (RFC 6749 §3.2, §4.1.3, §6): the form as received, parsed once into a
+//! [`TokenRequest`]: an authenticated client and one [`Grant`]. Nothing downstream looks at the raw
+//! form again.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+
+use super::error::OAuthError;
+use crate::config::{Client, Secret};
+
+/// `/token` form parameters as received. Codes, verifiers, refresh tokens and secrets redact
+/// themselves in `Debug`.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    /// `authorization_code` or `refresh_token`.
+    pub grant_type: Option<String>,
+    /// The code.
+    pub code: Option<Secret>,
+    /// Must equal the one of `/authorize`.
+    pub redirect_uri: Option<String>,
+    /// The PKCE verifier.
+    pub code_verifier: Option<Secret>,
+    /// The refresh token.
+    pub refresh_token: Option<Secret>,
+    /// `client_secret_post` or public clients.
+    pub client_id: Option<String>,
+    /// `client_secret_post`.
+    pub client_secret: Option<Secret>,
+}
+
+/// What the client asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    /// `grant_type=authorization_code`.
+    AuthorizationCode {
+        /// The sealed code.
+        code: Secret,
+        /// As sent; must equal the one of `/authorize`.
+        redirect_uri: Option<String>,
+        /// The PKCE verifier, if sent.
+        code_verifier: Option<Secret>,
+    },
+    /// `grant_type=refresh_token`.
+    RefreshToken {
+        /// The sealed refresh token.
+        refresh_token: Secret,
+    },
+}
+
+/// A token request whose client is authenticated and whose grant is complete.
+#[derive(Debug)]
+pub struct TokenRequest<'c> {
+    /// The registered client, authenticated.
+    pub client: &'c Client,
+    /// What it asks for.
+    pub grant: Grant,
+}
+
+impl<'c> TokenRequest<'c> {
+    /// Authenticates the client ([`authenticate_client`]), then reads the grant.
+    pub fn parse(
+        authorization: Option<&str>,
+        form: &TokenForm,
+        clients: &'c [Client],
+    ) -> Result<Self, OAuthError> {
+        let client = authenticate_client(authorization, form, clients)?;
+        let missing = |what: &str| OAuthError::InvalidRequest(format!("{what} is missing"));
+        let grant = match form.grant_type.as_deref() {
+            Some("authorization_code") => Grant::AuthorizationCode {
+                code: form.code.clone().ok_or_else(|| missing("code"))?,
+                redirect_uri: form.redirect_uri.clone(),
+                code_verifier: form.code_verifier.clone(),
+            },
+            Some("refresh_token") => Grant::RefreshToken {
+                refresh_token: form
+                    .refresh_token
+                    .clone()
+                    .ok_or_else(|| missing("refresh_token"))?,
+            },
+            Some(other) => {
+                return Err(OAuthError::UnsupportedGrantType(format!(
+                    "grant_type {other} is not supported"
+                )));
+            }
+            None => return Err(missing("grant_type")),
+        };
+        Ok(Self { client, grant })
+    }
+}
+
+/// Client credentials as sent: HTTP Basic (`client_secret_basic`, both parts form-urlencoded per
+/// RFC 6749 §2.3.1) if present, else the form's `client_id` and `client_secret` (`client_secret_post`,
+/// or a public client's bare `client_id`). `None` if malformed or absent.
+pub fn client_credentials(
+    authorization: Option<&str>,
+    form_id: Option<&str>,
+    form_secret: Option<&str>,
+) -> Option<(String, Option<String>)> {
+    match authorization.and_then(|h| h.strip_prefix("Basic ")) {
+        Some(basic) => {
+            let decoded = String::from_utf8(STANDARD.decode(basic.trim()).ok()?).ok()?;
+            let (id, secret) = decoded.split_once(':')?;
+            Some((form_decode(id), Some(form_decode(secret))))
+        }
+        None => Some((form_id?.to_string(), form_secret.map(str::to_string))),
+    }
+}
+
+/// Authenticates the client (see [`client_credentials`]); public clients send only `client_id`.
+/// Secrets are compared in constant time.
+pub fn authenticate_client<'c>(
+    authorization: Option<&str>,
+    form: &TokenForm,
+    clients: &'c [Client],
+) -> Result<&'c Client, OAuthError> {
+    let bad = || OAuthError::InvalidClient("client authentication failed".into());
+    let (id, secret) = client_credentials(
+        authorization,
+        form.client_id.as_deref(),
+        form.client_secret.as_ref().map(Secret::expose),
+    )
+    .ok_or_else(bad)?;
+    let client = clients.iter().find(|c| c.id == id).ok_or_else(bad)?;
+    match (&client.secret, secret) {
+        (Some(expected), Some(given))
+            if aws_lc_rs::constant_time::verify_slices_are_equal(
+                expected.expose().as_bytes(),
+                given.as_bytes(),
+            )
+            .is_ok() =>
+        {
+            Ok(client)
+        }
+        (None, None) => Ok(client),
+        _ => Err(bad()),
+    }
+}
+
+fn form_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use url::Url;
+
+    fn clients() -> Vec<Client> {
+        vec![
+            Client {
+                id: "wiki".into(),
+                secret: Some(Secret::new("wiki-secret")),
+                redirect_uris: vec![Url::parse("https://wiki.example.org/cb").unwrap()],
+                post_logout_redirect_uris: vec![],
+            },
+            Client {
+                id: "spa".into(),
+                secret: None,
+                redirect_uris: vec![Url::parse("https://spa.example.org/cb").unwrap()],
+                post_logout_redirect_uris: vec![],
+            },
+        ]
+    }
+
+    fn form(id: &str, secret: Option<&str>) -> TokenForm {
+        TokenForm {
+            client_id: Some(id.into()),
+            client_secret: secret.map(Secret::new),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn client_secrets_are_checked() {
+        let c = clients();
+        assert!(authenticate_client(None, &form("wiki", Some("wiki-secret")), &c).is_ok());
+        assert!(authenticate_client(None, &form("wiki", Some("wrong")), &c).is_err());
+        assert!(authenticate_client(None, &form("wiki", None), &c).is_err());
+        assert!(authenticate_client(None, &form("spa", None), &c).is_ok());
+        let basic = format!("Basic {}", STANDARD.encode("wiki:wiki-secret"));
+        assert!(authenticate_client(Some(&basic), &TokenForm::default(), &c).is_ok());
+    }
+
+    #[test]
+    fn the_grant_is_read_once_after_the_client_is_known() {
+        let c = clients();
+        let mut f = form("spa", None);
+        assert_eq!(
+            TokenRequest::parse(None, &f, &c).unwrap_err(),
+            OAuthError::InvalidRequest("grant_type is missing".into())
+        );
+        f.grant_type = Some("password".into());
+        assert!(matches!(
+            TokenRequest::parse(None, &f, &c),
+            Err(OAuthError::UnsupportedGrantType(_))
+        ));
+        f.grant_type = Some("authorization_code".into());
+        assert_eq!(
+            TokenRequest::parse(None, &f, &c).unwrap_err(),
+            OAuthError::InvalidRequest("code is missing".into())
+        );
+        f.code = Some(Secret::new("c"));
+        let request = TokenRequest::parse(None, &f, &c).unwrap();
+        assert_eq!(request.client.id, "spa");
+        assert!(matches!(request.grant, Grant::AuthorizationCode { .. }));
+        // A wrong secret is refused before the grant is even looked at.
+        let mut wrong = form("wiki", Some("wrong"));
+        wrong.grant_type = Some("password".into());
+        assert!(matches!(
+            TokenRequest::parse(None, &wrong, &c),
+            Err(OAuthError::InvalidClient(_))
+        ));
+    }
+
+    #[test]
+    fn secrets_in_the_form_never_show_in_debug_output() {
+        let f = TokenForm {
+            code: Some(Secret::new("the-code-value")),
+            code_verifier: Some(Secret::new("the-verifier")),
+            refresh_token: Some(Secret::new("the-refresh-token")),
+            client_secret: Some(Secret::new("the-client-secret")),
+            ..Default::default()
+        };
+        let shown = format!("{f:?}");
+        for secret in [
+            "the-code-value",
+            "the-verifier",
+            "the-refresh-token",
+            "the-client-secret",
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! What a browser carries between two requests, and how it stays honest without a session
+//! table: values sealed with [`seal::Sealer`] (login state, session, codes, refresh tokens), the
+//! cookies that hold them, and the sign-in at `/callback` that turns Google's answer into a
+//! [`Session`].
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde::{Deserialize, Serialize};
+
+use crate::config::policy::Claimant;
+
+pub mod cookies;
+pub mod login_state;
+pub mod seal;
+pub mod sign_in;
+
+/// The SSO session, sealed into the session cookie.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Session {
+    /// The upstream subject: stable for one Google account.
+    pub sub: String,
+    /// The verified email address.
+    pub email: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Picture URL (https only).
+    pub picture: Option<String>,
+    /// Roles from the configuration at sign-in.
+    pub roles: Vec<String>,
+    /// When the user authenticated at the upstream (seconds since the epoch).
+    pub auth_time: u64,
+    /// Google Workspace domain, kept so a refresh can re-check the allow-list.
+    #[serde(default)]
+    pub hosted_domain: Option<String>,
+}
+
+impl Session {
+    /// The person as the sign-in policy sees them: the address was verified when they signed in.
+    pub fn claimant(&self) -> Claimant<'_> {
+        Claimant {
+            email: Some(&self.email),
+            email_verified: true,
+            hosted_domain: self.hosted_domain.as_deref(),
+        }
+    }
+}
+
+/// 256 random bits, base64url: nonces, PKCE verifiers and binding cookies.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system RNG works");
+    B64.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_are_random() {
+        assert_ne!(super::random_token(), super::random_token());
+        assert_eq!(super::random_token().len(), 43);
+    }
+}

@@ -1,0 +1,400 @@
+//! The upstream OpenID provider (Google): discovery, the authorization URL, the code exchange and
+//! ID-token validation. Wraps `openidconnect` so its typestated client never leaks out.
+//!
+//! Discovery is fetched on first need (start-up stays instant and never depends on Google), then
+//! kept for the life of the process. The upstream JWKS is kept for its `Cache-Control: max-age`
+//! and fetched again, once, when an ID token names a key it does not hold. Every call has a
+//! timeout: an unreachable upstream gives a clear error within seconds, never a hang.
+
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
+
+use openidconnect::core::{CoreAuthPrompt, CoreClient, CoreProviderMetadata, CoreResponseType};
+use openidconnect::{
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, LoginHint, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RequestTokenError, Scope, TokenResponse,
+};
+use url::Url;
+
+use crate::config::{self, policy::Claimant};
+use id_token::{IdTokenError, UpstreamKeys};
+
+pub mod id_token;
+
+/// JWKS lifetime when the upstream sends no usable `Cache-Control`.
+const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// What can go wrong talking to the upstream, in the terms the login page needs.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// The upstream could not be reached or did not answer in time.
+    #[error("the sign-in provider is unreachable: {0}")]
+    Unreachable(String),
+    /// It answered, but not with what OIDC requires (bad discovery, JWKS or token response).
+    #[error("the sign-in provider answered unexpectedly: {0}")]
+    BadResponse(String),
+    /// It refused the code exchange (e.g. an expired or reused code).
+    #[error("the sign-in provider refused the code: {0}")]
+    Refused(String),
+    /// The ID token failed validation (signature, issuer, audience, expiry or nonce).
+    #[error("the sign-in provider's ID token is invalid: {0}")]
+    InvalidIdToken(String),
+}
+
+/// Who the upstream says signed in. Only built from a fully validated ID token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The upstream's stable subject id.
+    pub sub: String,
+    /// The email address in canonical form ([`crate::config::normalize_email`]); `None` if
+    /// the upstream gave none or one that is not an address.
+    pub email: Option<String>,
+    /// Whether the upstream verified that address.
+    pub email_verified: bool,
+    /// Display name.
+    pub name: Option<String>,
+    /// Picture URL.
+    pub picture: Option<String>,
+    /// Google Workspace domain (`hd`), for Workspace accounts.
+    pub hosted_domain: Option<String>,
+}
+
+impl Identity {
+    /// The person as the sign-in policy sees them.
+    pub fn claimant(&self) -> Claimant<'_> {
+        Claimant {
+            email: self.email.as_deref(),
+            email_verified: self.email_verified,
+            hosted_domain: self.hosted_domain.as_deref(),
+        }
+    }
+}
+
+/// Everything the authorization URL carries for one login.
+#[derive(Debug)]
+pub struct AuthorizationRequest<'a> {
+    /// The (sealed) state, returned to the callback untouched.
+    pub state: &'a str,
+    /// The nonce the ID token must carry.
+    pub nonce: &'a str,
+    /// The PKCE verifier; its S256 challenge goes in the URL.
+    pub pkce_verifier: &'a str,
+    /// Ask the upstream to show its account chooser.
+    pub select_account: bool,
+    /// Ask the upstream to re-authenticate.
+    pub force_login: bool,
+    /// Pre-fill the account.
+    pub login_hint: Option<&'a str>,
+}
+
+/// The typestated client `from_provider_metadata` builds, spelt once (see openidconnect's
+/// UPGRADE.md): authorization URL set, token and userinfo URLs as discovered.
+type ProviderClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+struct Cached {
+    metadata: CoreProviderMetadata,
+    keys: Arc<UpstreamKeys>,
+    /// Seconds since the epoch.
+    jwks_expires: u64,
+}
+
+/// The upstream client. Cheap to share; all caching is internal.
+pub struct Upstream {
+    /// Built on first use: the TLS set-up costs about 1 ms and 2 MiB that start-up (and instances
+    /// that only serve JWKS) need not pay.
+    http: OnceLock<reqwest::Client>,
+    timeout: Duration,
+    issuer: Url,
+    client_id: ClientId,
+    client_secret: ClientSecret,
+    redirect_uri: RedirectUrl,
+    cache: RwLock<Option<Cached>>,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("issuer", &self.issuer.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Upstream {
+    /// A client for `config`, redirecting back to `redirect_uri` (`{issuer}/callback`).
+    pub fn new(config: &config::Upstream, redirect_uri: Url) -> Self {
+        Self {
+            http: OnceLock::new(),
+            timeout: config.timeout,
+            issuer: config.issuer.clone(),
+            client_id: ClientId::new(config.client_id.clone()),
+            client_secret: ClientSecret::new(config.client_secret.expose().to_string()),
+            redirect_uri: RedirectUrl::from_url(redirect_uri),
+            cache: RwLock::new(None),
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, UpstreamError> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
+            // Following redirects from the upstream would be an SSRF hole (openidconnect's docs).
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(3)))
+            .build()
+            .map_err(|e| UpstreamError::Unreachable(format!("cannot set up HTTP: {e}")))?;
+        Ok(self.http.get_or_init(|| client))
+    }
+
+    fn issuer_str(&self) -> &str {
+        self.issuer.as_str().trim_end_matches('/')
+    }
+
+    async fn get(&self, url: &str) -> Result<reqwest::Response, UpstreamError> {
+        let response = self
+            .http()?
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
+        if !response.status().is_success() {
+            return Err(UpstreamError::BadResponse(format!(
+                "{url} answered {}",
+                response.status()
+            )));
+        }
+        Ok(response)
+    }
+
+    /// Fetches the JWKS and, from `Cache-Control: max-age`, until when (after `now`) to keep it.
+    async fn fetch_jwks(&self, url: &str, now: u64) -> Result<(UpstreamKeys, u64), UpstreamError> {
+        let response = self.get(url).await?;
+        let max_age = response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_max_age)
+            .unwrap_or(DEFAULT_JWKS_MAX_AGE);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
+        let keys = UpstreamKeys::parse(&body)
+            .map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
+        Ok((keys, now + max_age.as_secs()))
+    }
+
+    /// The provider metadata and signing keys fresh at `now`; fetched on first need.
+    async fn metadata(
+        &self,
+        force_jwks: bool,
+        now: u64,
+    ) -> Result<(CoreProviderMetadata, Arc<UpstreamKeys>), UpstreamError> {
+        let cached = {
+            let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
+            guard
+                .as_ref()
+                .map(|c| (c.metadata.clone(), c.keys.clone(), c.jwks_expires))
+        };
+        let metadata = match cached {
+            Some((metadata, keys, expires)) if !force_jwks && expires > now => {
+                return Ok((metadata, keys));
+            }
+            Some((metadata, _, _)) => metadata,
+            None => {
+                let url = format!("{}/.well-known/openid-configuration", self.issuer_str());
+                let body = self
+                    .get(&url)
+                    .await?
+                    .bytes()
+                    .await
+                    .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
+                let metadata: CoreProviderMetadata = serde_json::from_slice(&body)
+                    .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
+                if metadata.issuer().as_str().trim_end_matches('/') != self.issuer_str() {
+                    return Err(UpstreamError::BadResponse(format!(
+                        "discovery names issuer {}, expected {}",
+                        metadata.issuer().as_str(),
+                        self.issuer_str()
+                    )));
+                }
+                metadata
+            }
+        };
+        let (keys, expires) = self.fetch_jwks(metadata.jwks_uri().as_str(), now).await?;
+        let keys = Arc::new(keys);
+        *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Some(Cached {
+            metadata: metadata.clone(),
+            keys: keys.clone(),
+            jwks_expires: expires,
+        });
+        Ok((metadata, keys))
+    }
+
+    /// The `openidconnect` client for the current metadata: cheap, so made per request.
+    fn client(&self, metadata: CoreProviderMetadata) -> ProviderClient {
+        CoreClient::from_provider_metadata(
+            metadata,
+            self.client_id.clone(),
+            Some(self.client_secret.clone()),
+        )
+        .set_redirect_uri(self.redirect_uri.clone())
+    }
+
+    /// The upstream authorization URL for one login.
+    pub async fn authorization_url(
+        &self,
+        request: &AuthorizationRequest<'_>,
+        now: u64,
+    ) -> Result<Url, UpstreamError> {
+        let client = self.client(self.metadata(false, now).await?.0);
+        let state = request.state.to_string();
+        let nonce = request.nonce.to_string();
+        let verifier = PkceCodeVerifier::new(request.pkce_verifier.to_string());
+        let mut auth = client
+            .authorize_url(
+                AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+                move || CsrfToken::new(state),
+                move || Nonce::new(nonce),
+            )
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("profile".into()))
+            .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
+        if request.select_account {
+            auth = auth.add_prompt(CoreAuthPrompt::SelectAccount);
+        }
+        if request.force_login {
+            auth = auth.add_prompt(CoreAuthPrompt::Login);
+        }
+        if let Some(hint) = request.login_hint {
+            auth = auth.set_login_hint(LoginHint::new(hint.to_string()));
+        }
+        Ok(auth.url().0)
+    }
+
+    /// Exchanges the callback's code and validates the ID token at `now` ([`id_token::verify`]),
+    /// fetching the JWKS again once if the token names an unknown key.
+    pub async fn exchange(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+        nonce: &str,
+        now: u64,
+    ) -> Result<Identity, UpstreamError> {
+        let (metadata, keys) = self.metadata(false, now).await?;
+        let issuer = metadata.issuer().as_str().to_string();
+        let response = self
+            .client(metadata)
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(|e| UpstreamError::BadResponse(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
+            .request_async(self.http()?)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(r) => {
+                    UpstreamError::Refused(r.error().to_string())
+                }
+                RequestTokenError::Request(e) => UpstreamError::Unreachable(e.to_string()),
+                other => UpstreamError::BadResponse(other.to_string()),
+            })?;
+        let id_token = response
+            .id_token()
+            .ok_or_else(|| UpstreamError::BadResponse("no id_token in the response".into()))?
+            .to_string();
+        let verify = |keys: &UpstreamKeys| {
+            id_token::verify(
+                keys,
+                &issuer,
+                self.client_id.as_str(),
+                &id_token,
+                nonce,
+                now,
+            )
+        };
+        match verify(&keys) {
+            Err(IdTokenError::UnknownKey) => {
+                // A key we have not seen: the upstream may have rotated. Fetch once more.
+                let (_, keys) = self.metadata(true, now).await?;
+                verify(&keys).map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
+            }
+            other => other.map_err(|e| UpstreamError::InvalidIdToken(e.to_string())),
+        }
+    }
+}
+
+/// Verifies a raw upstream ID token at `now` exactly as [`Upstream::exchange`] does, given the
+/// upstream's discovery document and JWKS as it serves them. Everything in `raw` is
+/// attacker-controlled until this returns: the fuzz target calls it.
+pub fn verify_id_token(
+    discovery: &str,
+    jwks: &str,
+    client_id: &str,
+    raw: &str,
+    nonce: &str,
+    now: u64,
+) -> Result<Identity, UpstreamError> {
+    let metadata: CoreProviderMetadata = serde_json::from_str(discovery)
+        .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
+    let keys = UpstreamKeys::parse(jwks.as_bytes())
+        .map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
+    id_token::verify(
+        &keys,
+        metadata.issuer().as_str(),
+        client_id,
+        raw,
+        nonce,
+        now,
+    )
+    .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
+}
+
+/// reqwest's errors print the URL; ours are logged, and a URL could one day carry a code.
+fn without_url(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    format!("{kind}: {}", e.without_url())
+}
+
+/// Reads `max-age` from a `Cache-Control` value; `no-store`/`no-cache` mean "do not keep".
+fn parse_max_age(value: &str) -> Option<Duration> {
+    let mut max_age = None;
+    for directive in value.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(Duration::ZERO);
+        }
+        if let Some(secs) = lower.strip_prefix("max-age=") {
+            max_age = secs.trim_matches('"').parse().ok().map(Duration::from_secs);
+        }
+    }
+    max_age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control_max_age_is_read() {
+        assert_eq!(
+            parse_max_age("public, max-age=21600, must-revalidate"),
+            Some(Duration::from_secs(21600))
+        );
+        assert_eq!(parse_max_age("no-store"), Some(Duration::ZERO));
+        assert_eq!(parse_max_age("public"), None);
+    }
+}
