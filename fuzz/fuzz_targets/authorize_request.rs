@@ -31,7 +31,8 @@ fuzz_target!(|data: &[u8]| {
             Err(AuthorizeError::NoRedirect(_)) => {}
         }
     }
-    let return_to = monban::session::login_state::safe_return_to(Some(&String::from_utf8_lossy(data)));
+    let return_to =
+        monban::session::login_state::safe_return_to(Some(&String::from_utf8_lossy(data)));
     assert!(return_to.starts_with('/'), "{return_to}");
     assert!(
         !return_to.starts_with("//") && !return_to.starts_with("/\\"),

@@ -10,11 +10,11 @@ use std::time::{Duration, SystemTime};
 
 use monban::config::Config;
 use monban::keys::{KeyAlg, KeyStore};
-use monban::session::Session;
 use monban::protocol::authorize::{AuthorizeQuery, AuthorizeRequest};
 use monban::protocol::grants::TokenService;
 use monban::protocol::pkce::pkce_s256;
 use monban::protocol::token_request::{TokenForm, TokenRequest};
+use monban::session::Session;
 use monban::session::seal::Sealer;
 use monban::tokens::Tokens;
 

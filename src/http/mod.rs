@@ -6,6 +6,7 @@ pub mod app;
 pub mod cached_json;
 pub mod error;
 pub mod handlers;
+pub mod limiter;
 pub mod middleware;
 pub mod pages;
 pub mod state;

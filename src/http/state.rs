@@ -6,7 +6,7 @@ use actix_web::HttpRequest;
 use anyhow::Context;
 
 use super::cached_json::CachedJson;
-use super::middleware::rate_limit::RateLimit;
+use super::limiter::RateLimit;
 use crate::config::Config;
 use crate::keys::KeyStore;
 use crate::protocol::discovery::Discovery;

@@ -193,7 +193,7 @@ impl AuthorizeRequest {
     }
 
     /// The code for `session`, sealed for [`CODE_TTL_SECS`].
-    fn code(&self, sealer: &Sealer, session: &Session, now: u64) -> String {
+    pub fn code(&self, sealer: &Sealer, session: &Session, now: u64) -> String {
         let grant = CodeGrant {
             client_id: self.client.id.clone(),
             redirect_uri: self.redirect_uri.to_string(),
