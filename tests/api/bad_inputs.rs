@@ -11,10 +11,7 @@ use monban::tokens::unix_now;
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    CLIENT_ORIGIN, TestApp, WIKI_SECRET, location, spawn_app, spawn_login_app, spawn_provider_app,
-};
-use crate::provider::{code_for, param, redeem, token};
+use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET, location, param};
 use monban::dev::mock_upstream::Fault;
 use monban::keys::KeyAlg;
 
@@ -64,7 +61,11 @@ fn authorize(app: &TestApp, query: &str) -> String {
 
 #[tokio::test]
 async fn authorize_requests() {
-    let app = &spawn_provider_app().await;
+    let app = &TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
     let wiki = |extra: &str| {
         authorize(
             app,
@@ -154,7 +155,7 @@ async fn authorize_requests() {
 
 #[tokio::test]
 async fn login_and_callback_requests() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     // Open redirects after sign-in: a return_to that is not a local path is dropped.
     for (id, target) in [
         ("L01", "https://evil.example/"),
@@ -197,8 +198,12 @@ async fn login_and_callback_requests() {
 
 #[tokio::test]
 async fn token_requests_with_codes() {
-    let app = spawn_provider_app().await;
-    let (code, verifier) = code_for(&app, "wiki", "ada").await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    let (code, verifier) = app.code_for("wiki", "ada").await;
     let wiki_cb = format!("{CLIENT_ORIGIN}/wiki/callback");
     let base = [
         ("grant_type", "authorization_code"),
@@ -217,14 +222,11 @@ async fn token_requests_with_codes() {
 
     refused(
         "T01",
-        token(
-            &app,
-            &[
-                ("code", &code),
-                ("client_id", "wiki"),
-                ("client_secret", WIKI_SECRET),
-            ],
-        )
+        app.token(&[
+            ("code", &code),
+            ("client_id", "wiki"),
+            ("client_secret", WIKI_SECRET),
+        ])
         .await,
         400,
         "grant_type is missing",
@@ -300,7 +302,7 @@ async fn token_requests_with_codes() {
     refused("T10", post(as_spa).await.unwrap(), 400, "another client").await;
 
     // One good redemption gives the credentials the next cases misuse.
-    let tokens: Value = redeem(&app, &code, &verifier).await.json().await.unwrap();
+    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap();
     let id_token = tokens["id_token"].as_str().unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
@@ -384,9 +386,13 @@ async fn token_requests_with_codes() {
 
 #[tokio::test]
 async fn userinfo_requests() {
-    let app = spawn_provider_app().await;
-    let (code, verifier) = code_for(&app, "wiki", "ada").await;
-    let tokens: Value = redeem(&app, &code, &verifier).await.json().await.unwrap();
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    let (code, verifier) = app.code_for("wiki", "ada").await;
+    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap().to_string();
     let bearer = |t: String| {
         app.client
@@ -444,9 +450,13 @@ async fn userinfo_requests() {
 
 #[tokio::test]
 async fn logout_requests() {
-    let app = spawn_provider_app().await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
     // An ID token hint forged by another deployment does not vouch for a redirect.
-    let other = spawn_app(KeyAlg::Rs256).await;
+    let other = TestApp::builder().key(KeyAlg::Rs256).spawn().await;
     let hint = other
         .tokens()
         .mint(

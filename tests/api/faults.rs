@@ -13,10 +13,8 @@ use tokio::sync::mpsc;
 
 use crate::helpers::{
     TestApp, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, WIKI_SECRET, browser_at_callback,
-    keygen_at, serve_process, sigterm, spawn_login_app, spawn_login_app_with,
-    spawn_provider_app_with,
+    keygen_at, serve_process, sigterm,
 };
-use crate::provider::{code_for, redeem};
 
 /// A sign-in against an upstream with `fault` ends on a page with `status` that says `words`,
 /// and the instance keeps serving everything else.
@@ -68,15 +66,15 @@ async fn each_upstream_failure_gets_a_clear_page_and_spares_the_rest() {
         ),
     ];
     for (fault, name, status, words) in cases {
-        let app = spawn_login_app(fault).await;
+        let app = TestApp::builder().mock_google(fault).spawn().await;
         assert_upstream_fault(&app, name, status, words).await;
     }
     // Slow: the token call is cut at the configured timeout (1 s here), not the upstream's 30 s.
-    let app = spawn_login_app_with(
-        Fault::SlowToken(Duration::from_secs(30)),
-        &[("MONBAN_UPSTREAM__TIMEOUT_SECS", "1")],
-    )
-    .await;
+    let app = TestApp::builder()
+        .mock_google(Fault::SlowToken(Duration::from_secs(30)))
+        .env(&[("MONBAN_UPSTREAM__TIMEOUT_SECS", "1")])
+        .spawn()
+        .await;
     let started = Instant::now();
     assert_upstream_fault(&app, "slow", StatusCode::SERVICE_UNAVAILABLE, "unreachable").await;
     assert!(
@@ -121,10 +119,15 @@ async fn drain(done: &mut mpsc::UnboundedReceiver<(usize, u64)>, workers: usize,
 async fn a_key_rotation_in_the_middle_of_traffic_fails_no_request() {
     // The runbook of docs/keys.md: publish the new key everywhere first, sign with it second.
     // Load from one address: the per-address limit would (rightly) refuse most of it.
-    let old = spawn_provider_app_with(&[("MONBAN_RATE_LIMIT_PER_MINUTE", "0")]).await;
+    let old = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .env(&[("MONBAN_RATE_LIMIT_PER_MINUTE", "0")])
+        .spawn()
+        .await;
     let k1 = old.tokens().keys().active().kid.clone();
-    let (code, verifier) = code_for(&old, "wiki", "ada").await;
-    let first: Value = redeem(&old, &code, &verifier).await.json().await.unwrap();
+    let (code, verifier) = old.code_for("wiki", "ada").await;
+    let first: Value = old.redeem(&code, &verifier).await.json().await.unwrap();
     let refresh = first["refresh_token"].as_str().unwrap().to_string();
 
     let pool = Arc::new(Pool {

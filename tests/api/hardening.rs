@@ -8,9 +8,7 @@ use monban::http::Application;
 use monban::keys::{KeyAlg, KeyStore};
 use reqwest::StatusCode;
 
-use crate::helpers::{
-    CLIENT_ORIGIN, location, spawn_app, spawn_login_app_with, spawn_provider_app,
-};
+use crate::helpers::{CLIENT_ORIGIN, TestApp, location};
 use monban::dev::mock_upstream::Fault;
 
 fn cache_control(response: &reqwest::Response) -> &str {
@@ -19,7 +17,11 @@ fn cache_control(response: &reqwest::Response) -> &str {
 
 #[tokio::test]
 async fn nothing_carrying_a_code_token_or_page_is_cacheable_but_the_public_documents() {
-    let app = spawn_provider_app().await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
     // The redirect that carries a code, and the one that carries the login state to Google.
     let url = format!(
         "{}/authorize?response_type=code&client_id=wiki&redirect_uri={CLIENT_ORIGIN}/wiki/callback&scope=openid",
@@ -90,7 +92,11 @@ async fn an_https_issuer_sends_hsts_on_every_response() {
 
 #[tokio::test]
 async fn oversized_input_gets_414_431_or_413_before_any_work() {
-    let app = spawn_provider_app().await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
     let long_query = format!("/authorize?client_id=wiki&state={}", "a".repeat(9000));
     let response = app.get(&long_query).await;
     assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
@@ -147,14 +153,14 @@ async fn oversized_input_gets_414_431_or_413_before_any_work() {
 
 #[tokio::test]
 async fn the_login_endpoints_are_rate_limited_per_address_with_retry_after() {
-    let app = spawn_login_app_with(
-        Fault::None,
-        &[
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .env(&[
             ("MONBAN_RATE_LIMIT_PER_MINUTE", "1"),
             ("MONBAN_RATE_LIMIT_BURST", "2"),
-        ],
-    )
-    .await;
+        ])
+        .spawn()
+        .await;
     for _ in 0..2 {
         assert_eq!(app.get("/login").await.status(), StatusCode::SEE_OTHER);
     }
@@ -197,15 +203,15 @@ async fn the_login_endpoints_are_rate_limited_per_address_with_retry_after() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_address_has_its_own_budget() {
-    let app = spawn_login_app_with(
-        Fault::None,
-        &[
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .env(&[
             ("MONBAN_RATE_LIMIT_PER_MINUTE", "1"),
             ("MONBAN_RATE_LIMIT_BURST", "1"),
             ("MONBAN_TRUSTED_PROXY_HOPS", "1"),
-        ],
-    )
-    .await;
+        ])
+        .spawn()
+        .await;
     let from = |forwarded: &'static str| {
         app.client
             .get(format!("{}/login", app.address))
@@ -233,7 +239,7 @@ async fn behind_a_trusted_proxy_each_client_address_has_its_own_budget() {
 
 #[tokio::test]
 async fn the_limit_can_be_turned_off() {
-    let app = spawn_app(KeyAlg::Es256).await;
+    let app = TestApp::builder().key(KeyAlg::Es256).spawn().await;
     let app = app
         .spawn_sibling_with(&[("MONBAN_RATE_LIMIT_PER_MINUTE", "0")])
         .await;

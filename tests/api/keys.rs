@@ -6,7 +6,7 @@ use monban::keys::KeyAlg;
 use monban::tokens::{TYP_ACCESS_TOKEN, Tokens, unix_now};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, keygen_at, spawn_app, spawn_app_with_keys};
+use crate::helpers::{TestApp, keygen_at};
 
 fn mint(tokens: &Tokens, sub: &str) -> String {
     let claims = json!({"iss": tokens.issuer(), "sub": sub, "aud": "wiki", "exp": unix_now() + 60});
@@ -47,7 +47,7 @@ fn tamper(token: &str) -> String {
 }
 
 async fn check_algorithm(alg: KeyAlg) {
-    let app: TestApp = spawn_app(alg).await;
+    let app: TestApp = TestApp::builder().key(alg).spawn().await;
     let jwks = app.jwks().await;
     let token = mint(&app.tokens(), "ada");
     let claims = verify_like_a_sibling(&jwks, &token, &app.address).unwrap();
@@ -75,7 +75,7 @@ async fn with_two_keys_both_are_published_the_newer_signs_and_old_tokens_still_v
     let dir = tempfile::tempdir().unwrap();
     let old_kid = keygen_at(dir.path(), KeyAlg::Rs256, 86_400);
     let new_kid = keygen_at(dir.path(), KeyAlg::Es256, 0);
-    let app = spawn_app_with_keys(dir).await;
+    let app = TestApp::builder().keys_dir(dir).spawn().await;
 
     let jwks = app.jwks().await;
     let published: Vec<String> = jwks

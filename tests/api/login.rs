@@ -8,7 +8,7 @@ use monban::session::login_state::{LoginState, binding_hash};
 use monban::session::seal::{Purpose, Sealer};
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, assert_not_logged, location, spawn_login_app, spawn_with_upstream};
+use crate::helpers::{TestApp, assert_not_logged, location};
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -25,7 +25,7 @@ async fn home(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn a_lab_member_signs_in_and_monban_remembers_them() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     assert!(home(&app).await.contains("Sign in with Google"));
 
     let authorize = app.begin_login("").await;
@@ -75,7 +75,7 @@ async fn a_lab_member_signs_in_and_monban_remembers_them() {
 
 #[tokio::test]
 async fn signing_out_ends_the_session() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     assert_eq!(app.login_as("grace").await.status(), StatusCode::SEE_OTHER);
     assert!(home(&app).await.contains("Grace Hopper"));
     let out = app
@@ -90,14 +90,14 @@ async fn signing_out_ends_the_session() {
 
 #[tokio::test]
 async fn an_allowed_gmail_address_gets_in() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     assert_eq!(app.login_as("alan").await.status(), StatusCode::SEE_OTHER);
     assert!(home(&app).await.contains("Alan Turing"));
 }
 
 #[tokio::test]
 async fn an_outsider_is_refused_by_name_with_no_session() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     let response = app.login_as("mallory").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(session_cookie(&response).is_none());
@@ -117,7 +117,7 @@ async fn an_outsider_is_refused_by_name_with_no_session() {
 
 #[tokio::test]
 async fn an_unverified_email_is_refused() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     let response = app.login_as("eve").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(session_cookie(&response).is_none());
@@ -125,7 +125,7 @@ async fn an_unverified_email_is_refused() {
 }
 
 async fn assert_id_token_refused(fault: Fault) {
-    let app = spawn_login_app(fault).await;
+    let app = TestApp::builder().mock_google(fault).spawn().await;
     let response = app.login_as("ada").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{fault:?}");
     assert!(session_cookie(&response).is_none());
@@ -156,7 +156,7 @@ async fn an_id_token_signed_by_an_unknown_key_is_refused() {
 
 #[tokio::test]
 async fn a_missing_tampered_or_expired_state_is_refused() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     let authorize = app.begin_login("").await;
     let callback = app.choose_user(&authorize, "ada").await;
     let code = callback
@@ -214,7 +214,7 @@ async fn a_missing_tampered_or_expired_state_is_refused() {
 
 #[tokio::test]
 async fn a_callback_replayed_in_another_browser_fails() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     let authorize = app.begin_login("").await;
     let callback = app.choose_user(&authorize, "ada").await;
     let other_browser = reqwest::Client::builder()
@@ -230,7 +230,7 @@ async fn a_callback_replayed_in_another_browser_fails() {
 
 #[tokio::test]
 async fn login_csrf_with_an_attackers_callback_fails() {
-    let attacker = spawn_login_app(Fault::None).await;
+    let attacker = TestApp::builder().mock_google(Fault::None).spawn().await;
     let authorize = attacker.begin_login("").await;
     let planted = attacker.choose_user(&authorize, "mallory").await;
     // The victim's browser has its own binding cookie from a login of its own.
@@ -256,7 +256,7 @@ async fn login_csrf_with_an_attackers_callback_fails() {
 
 #[tokio::test]
 async fn two_tabs_signing_in_at_once_both_succeed() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     let first = app.begin_login("").await;
     let second = app.begin_login("?return_to=/somewhere").await;
     let second_callback = app.choose_user(&second, "grace").await;
@@ -270,7 +270,7 @@ async fn two_tabs_signing_in_at_once_both_succeed() {
 
 #[tokio::test]
 async fn a_login_started_on_one_instance_finishes_on_another() {
-    let first = spawn_login_app(Fault::None).await;
+    let first = TestApp::builder().mock_google(Fault::None).spawn().await;
     let authorize = first.begin_login("").await;
     let callback = first.choose_user(&authorize, "ada").await;
     let second = first.spawn_sibling().await;
@@ -282,7 +282,7 @@ async fn a_login_started_on_one_instance_finishes_on_another() {
 
 #[tokio::test]
 async fn a_login_survives_a_restart_between_its_two_steps() {
-    let before = spawn_login_app(Fault::None).await;
+    let before = TestApp::builder().mock_google(Fault::None).spawn().await;
     let authorize = before.begin_login("").await;
     let callback = before.choose_user(&authorize, "grace").await;
     before.stop().await;
@@ -296,7 +296,10 @@ async fn a_login_survives_a_restart_between_its_two_steps() {
 async fn an_unreachable_upstream_gives_a_clear_503_and_spares_everything_else() {
     // Port 1: below the ephemeral range every other test binds in, so nothing ever listens there
     // (a freed ephemeral port could be taken by a parallel test in between).
-    let app = spawn_with_upstream("http://127.0.0.1:1", None, &[]).await;
+    let app = TestApp::builder()
+        .upstream_at("http://127.0.0.1:1", None)
+        .spawn()
+        .await;
     let response = app.get("/login").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.text().await.unwrap().contains("unreachable"));
@@ -315,7 +318,11 @@ async fn a_hanging_upstream_times_out_within_seconds() {
     // Accepts connections (the kernel's backlog) but never answers.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream = format!("http://{}", silent.local_addr().unwrap());
-    let app = spawn_with_upstream(&upstream, None, &[("MONBAN_UPSTREAM__TIMEOUT_SECS", "1")]).await;
+    let app = TestApp::builder()
+        .upstream_at(&upstream, None)
+        .env(&[("MONBAN_UPSTREAM__TIMEOUT_SECS", "1")])
+        .spawn()
+        .await;
     let started = Instant::now();
     let response = app.get("/login").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -325,7 +332,7 @@ async fn a_hanging_upstream_times_out_within_seconds() {
 
 #[tokio::test]
 async fn signed_in_users_stay_signed_in_when_the_upstream_goes_down() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     assert_eq!(app.login_as("ada").await.status(), StatusCode::SEE_OTHER);
     app.mock.as_ref().unwrap().stop().await;
     assert!(home(&app).await.contains("Ada Lovelace"));
@@ -337,7 +344,7 @@ async fn signed_in_users_stay_signed_in_when_the_upstream_goes_down() {
 
 #[tokio::test]
 async fn pages_forbid_framing_and_foreign_resources() {
-    let app = spawn_login_app(Fault::None).await;
+    let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     let response = app.get("/").await;
     let csp = response.headers()["content-security-policy"]
         .to_str()
@@ -355,23 +362,21 @@ async fn pages_forbid_framing_and_foreign_resources() {
 async fn configured_session_secrets_seal_and_rotate() {
     let secret_a = "a".repeat(32);
     let secret_b = "b".repeat(32);
-    let mock_app = spawn_login_app(Fault::None).await;
+    let mock_app = TestApp::builder().mock_google(Fault::None).spawn().await;
     let upstream = mock_app.mock.as_ref().unwrap().issuer().to_string();
-    let old = spawn_with_upstream(
-        &upstream,
-        mock_app.mock.clone(),
-        &[("MONBAN_SESSION_SECRETS", &secret_a)],
-    )
-    .await;
+    let old = TestApp::builder()
+        .upstream_at(&upstream, mock_app.mock.clone())
+        .env(&[("MONBAN_SESSION_SECRETS", &secret_a)])
+        .spawn()
+        .await;
     assert_eq!(old.login_as("ada").await.status(), StatusCode::SEE_OTHER);
     // Rotate: a new secret seals, the old one still opens.
     let rotated = format!("{secret_b},{secret_a}");
-    let new = spawn_with_upstream(
-        &upstream,
-        mock_app.mock.clone(),
-        &[("MONBAN_SESSION_SECRETS", &rotated)],
-    )
-    .await;
+    let new = TestApp::builder()
+        .upstream_at(&upstream, mock_app.mock.clone())
+        .env(&[("MONBAN_SESSION_SECRETS", &rotated)])
+        .spawn()
+        .await;
     let page = old
         .client
         .get(format!("{}/", new.address))
@@ -380,12 +385,11 @@ async fn configured_session_secrets_seal_and_rotate() {
         .unwrap();
     assert!(page.text().await.unwrap().contains("Ada Lovelace"));
     // Without the old secret, the old session no longer opens: rotating it out logs everyone out.
-    let only_new = spawn_with_upstream(
-        &upstream,
-        mock_app.mock.clone(),
-        &[("MONBAN_SESSION_SECRETS", &secret_b)],
-    )
-    .await;
+    let only_new = TestApp::builder()
+        .upstream_at(&upstream, mock_app.mock.clone())
+        .env(&[("MONBAN_SESSION_SECRETS", &secret_b)])
+        .spawn()
+        .await;
     let page = old
         .client
         .get(format!("{}/", only_new.address))

@@ -10,7 +10,8 @@ use openidconnect::{
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
-use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET, location, spawn_provider_app};
+use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET, location, param};
+use monban::dev::mock_upstream::Fault;
 
 fn rp_http() -> openidconnect::reqwest::Client {
     openidconnect::reqwest::Client::builder()
@@ -19,58 +20,13 @@ fn rp_http() -> openidconnect::reqwest::Client {
         .unwrap()
 }
 
-pub(crate) fn param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// `GET /authorize` for `client` with PKCE; returns (authorize URL, verifier).
-pub(crate) fn authorize_url(app: &TestApp, client: &str, extra: &str) -> (String, String) {
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let url = format!(
-        "{}/authorize?response_type=code&client_id={client}&redirect_uri={CLIENT_ORIGIN}/{client}/callback\
-         &scope=openid+email&state=st&nonce=nn&code_challenge={}&code_challenge_method=S256{extra}",
-        app.issuer,
-        challenge.as_str()
-    );
-    (url, verifier.secret().clone())
-}
-
-pub(crate) async fn token(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(format!("{}/token", app.address))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Signs `user` in to `client` and returns the code.
-pub(crate) async fn code_for(app: &TestApp, client: &str, user: &str) -> (String, String) {
-    let (url, verifier) = authorize_url(app, client, "");
-    let back = app.follow_to_client(&url, user).await;
-    (param(&back, "code").expect("a code"), verifier)
-}
-
-pub(crate) async fn redeem(app: &TestApp, code: &str, verifier: &str) -> reqwest::Response {
-    token(
-        app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", &format!("{CLIENT_ORIGIN}/wiki/callback")),
-            ("code_verifier", verifier),
-            ("client_id", "wiki"),
-            ("client_secret", WIKI_SECRET),
-        ],
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_standard_relying_party_signs_in_refreshes_and_reads_userinfo() {
-    let app = spawn_provider_app().await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
     let http = rp_http();
     let metadata =
         CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer.clone()).unwrap(), &http)
@@ -152,12 +108,16 @@ async fn a_standard_relying_party_signs_in_refreshes_and_reads_userinfo() {
 
 #[tokio::test]
 async fn single_sign_on_sends_the_second_client_straight_back_with_a_code() {
-    let app = spawn_provider_app().await;
-    code_for(&app, "wiki", "grace").await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    app.code_for("wiki", "grace").await;
     // Google goes away: single sign-on must not need it.
     app.mock.as_ref().unwrap().stop().await;
     // Logged in already: /authorize for the SPA answers with its redirect, no detour via Google.
-    let (url, verifier) = authorize_url(&app, "spa", "");
+    let (url, verifier) = app.authorize_url("spa", "");
     let response = app.get_url(&url).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let back = location(&response);
@@ -167,17 +127,15 @@ async fn single_sign_on_sends_the_second_client_straight_back_with_a_code() {
     );
     // The public client redeems with PKCE and no secret.
     let code = param(&back, "code").unwrap();
-    let response = token(
-        &app,
-        &[
+    let response = app
+        .token(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", &format!("{CLIENT_ORIGIN}/spa/callback")),
             ("code_verifier", &verifier),
             ("client_id", "spa"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
@@ -206,10 +164,14 @@ async fn single_sign_on_sends_the_second_client_straight_back_with_a_code() {
 
 #[tokio::test]
 async fn every_step_can_land_on_a_different_instance_even_across_a_restart() {
-    let a = spawn_provider_app().await;
+    let a = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
     let b = a.spawn_sibling().await;
     let c = a.spawn_sibling().await;
-    let (url, verifier) = authorize_url(&a, "wiki", "");
+    let (url, verifier) = a.authorize_url("wiki", "");
     // authorize on A, login on B, callback on C, authorize again on A.
     let step = a.get_url(&a.here(&Url::parse(&url).unwrap())).await;
     let login = location(&step);
@@ -224,7 +186,7 @@ async fn every_step_can_land_on_a_different_instance_even_across_a_restart() {
     let step = d.get_url(&d.here(&back_to_authorize)).await;
     let code = param(&location(&step), "code").unwrap();
     // token on B, userinfo on C, refresh on D.
-    let tokens: Value = redeem(&b, &code, &verifier).await.json().await.unwrap();
+    let tokens: Value = b.redeem(&code, &verifier).await.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap();
     let info = c
         .client
@@ -234,22 +196,24 @@ async fn every_step_can_land_on_a_different_instance_even_across_a_restart() {
         .await
         .unwrap();
     assert_eq!(info.status(), StatusCode::OK);
-    let refreshed = token(
-        &d,
-        &[
+    let refreshed = d
+        .token(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
             ("client_id", "wiki"),
             ("client_secret", WIKI_SECRET),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(refreshed.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn an_unregistered_redirect_uri_gets_a_page_and_no_redirect() {
-    let app = spawn_provider_app().await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
     let response = app
         .get("/authorize?response_type=code&client_id=wiki&redirect_uri=https://evil.example/cb&scope=openid")
         .await;
@@ -263,7 +227,11 @@ async fn an_unregistered_redirect_uri_gets_a_page_and_no_redirect() {
 
 #[tokio::test]
 async fn public_clients_without_s256_pkce_are_sent_back_with_an_error() {
-    let app = spawn_provider_app().await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
     for extra in [
         "",
         "&code_challenge=abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq&code_challenge_method=plain",
@@ -283,8 +251,12 @@ async fn public_clients_without_s256_pkce_are_sent_back_with_an_error() {
 
 #[tokio::test]
 async fn prompt_none_without_a_session_is_login_required() {
-    let app = spawn_provider_app().await;
-    let (url, _) = authorize_url(&app, "wiki", "&prompt=none");
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    let (url, _) = app.authorize_url("wiki", "&prompt=none");
     let back = location(&app.get_url(&url).await);
     assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
 }
@@ -298,76 +270,82 @@ async fn assert_invalid_grant(response: reqwest::Response) {
 
 #[tokio::test]
 async fn bad_codes_are_refused_without_a_token() {
-    let app = spawn_provider_app().await;
-    let (code, verifier) = code_for(&app, "wiki", "ada").await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    let (code, verifier) = app.code_for("wiki", "ada").await;
     assert_invalid_grant(
-        redeem(&app, &code, "a-wrong-verifier-a-wrong-verifier-a-wrong-ver").await,
+        app.redeem(&code, "a-wrong-verifier-a-wrong-verifier-a-wrong-ver")
+            .await,
     )
     .await;
     let mut tampered = code.clone().into_bytes();
     let i = tampered.len() / 2;
     tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
-    assert_invalid_grant(redeem(&app, &String::from_utf8(tampered).unwrap(), &verifier).await)
-        .await;
+    assert_invalid_grant(
+        app.redeem(&String::from_utf8(tampered).unwrap(), &verifier)
+            .await,
+    )
+    .await;
     // The same code at another redirect URI, or redeemed by another client.
-    let other_redirect = token(
-        &app,
-        &[
+    let other_redirect = app
+        .token(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", &format!("{CLIENT_ORIGIN}/spa/callback")),
             ("code_verifier", &verifier),
             ("client_id", "wiki"),
             ("client_secret", WIKI_SECRET),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_invalid_grant(other_redirect).await;
-    let other_client = token(
-        &app,
-        &[
+    let other_client = app
+        .token(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", &format!("{CLIENT_ORIGIN}/wiki/callback")),
             ("code_verifier", &verifier),
             ("client_id", "spa"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_invalid_grant(other_client).await;
     // An expired code, sealed as this deployment would have 61 s ago.
     let keys = monban::keys::KeyStore::load(&app.config()).unwrap();
     let sealer = monban::session::seal::Sealer::new(keys.seal_materials());
     let expired = sealer.seal(monban::session::seal::Purpose::Code, &json!({}), 1);
-    assert_invalid_grant(redeem(&app, &expired, &verifier).await).await;
+    assert_invalid_grant(app.redeem(&expired, &verifier).await).await;
     // Values sealed for other purposes (a refresh token, a session cookie) are not codes.
-    let tokens: Value = redeem(&app, &code, &verifier).await.json().await.unwrap();
+    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    assert_invalid_grant(redeem(&app, refresh, &verifier).await).await;
+    assert_invalid_grant(app.redeem(refresh, &verifier).await).await;
     let session_as_code = sealer.seal(
         monban::session::seal::Purpose::Session,
         &json!({}),
         u64::MAX / 2,
     );
-    assert_invalid_grant(redeem(&app, &session_as_code, &verifier).await).await;
+    assert_invalid_grant(app.redeem(&session_as_code, &verifier).await).await;
 }
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_401_with_www_authenticate() {
-    let app = spawn_provider_app().await;
-    let (code, verifier) = code_for(&app, "wiki", "ada").await;
-    let response = token(
-        &app,
-        &[
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    let (code, verifier) = app.code_for("wiki", "ada").await;
+    let response = app
+        .token(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", &format!("{CLIENT_ORIGIN}/wiki/callback")),
             ("code_verifier", &verifier),
             ("client_id", "wiki"),
             ("client_secret", "guess"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(response.headers().contains_key("www-authenticate"));
     let body: Value = response.json().await.unwrap();
@@ -376,9 +354,13 @@ async fn a_wrong_client_secret_is_401_with_www_authenticate() {
 
 #[tokio::test]
 async fn refresh_tokens_are_refused_when_tampered_or_the_user_was_removed() {
-    let app = spawn_provider_app().await;
-    let (code, verifier) = code_for(&app, "wiki", "grace").await;
-    let tokens: Value = redeem(&app, &code, &verifier).await.json().await.unwrap();
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    let (code, verifier) = app.code_for("wiki", "grace").await;
+    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
     let form = |t: String| {
         vec![
@@ -416,9 +398,13 @@ async fn refresh_tokens_are_refused_when_tampered_or_the_user_was_removed() {
 
 #[tokio::test]
 async fn userinfo_refuses_every_token_that_is_not_a_valid_access_token() {
-    let app = spawn_provider_app().await;
-    let (code, verifier) = code_for(&app, "wiki", "ada").await;
-    let tokens: Value = redeem(&app, &code, &verifier).await.json().await.unwrap();
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    let (code, verifier) = app.code_for("wiki", "ada").await;
+    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
     let userinfo = |token: String| {
         app.client
             .get(format!("{}/userinfo", app.address))
@@ -483,9 +469,13 @@ async fn userinfo_refuses_every_token_that_is_not_a_valid_access_token() {
 
 #[tokio::test]
 async fn rp_initiated_logout_returns_only_to_registered_addresses() {
-    let app = spawn_provider_app().await;
-    let (code, verifier) = code_for(&app, "wiki", "ada").await;
-    let tokens: Value = redeem(&app, &code, &verifier).await.json().await.unwrap();
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    let (code, verifier) = app.code_for("wiki", "ada").await;
+    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
     let id_token = tokens["id_token"].as_str().unwrap();
     let response = app
         .get(&format!(
@@ -506,8 +496,12 @@ async fn rp_initiated_logout_returns_only_to_registered_addresses() {
 
 #[tokio::test]
 async fn an_outsider_refused_on_behalf_of_a_client_is_told_which_application_asked() {
-    let app = spawn_provider_app().await;
-    let (url, _) = authorize_url(&app, "wiki", "");
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
+    let (url, _) = app.authorize_url("wiki", "");
     let to_login = location(&app.get_url(&url).await);
     let to_google = location(&app.get_url(to_login.as_str()).await);
     let callback = app.choose_user(&to_google, "mallory").await;

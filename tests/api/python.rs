@@ -7,7 +7,8 @@
 
 use tokio::process::Command;
 
-use crate::helpers::{CLIENT_ORIGIN, WIKI_SECRET, spawn_provider_app};
+use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET};
+use monban::dev::mock_upstream::Fault;
 
 #[tokio::test]
 async fn a_python_service_signs_in_with_authlib_and_verifies_with_pyjwt() {
@@ -24,7 +25,11 @@ async fn a_python_service_signs_in_with_authlib_and_verifies_with_pyjwt() {
         eprintln!("skipped: pip install \"pyjwt[crypto]\" authlib requests to run the Python test");
         return;
     }
-    let app = spawn_provider_app().await;
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .clients()
+        .spawn()
+        .await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/sign_in.py");
     let out = Command::new("python3")
         .arg(script)

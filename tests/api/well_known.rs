@@ -5,11 +5,11 @@ use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn discovery_and_jwks_agree_on_issuer_and_location() {
-    let app = spawn_app(KeyAlg::Rs256).await;
+    let app = TestApp::builder().key(KeyAlg::Rs256).spawn().await;
     let discovery: Value = app
         .get("/.well-known/openid-configuration")
         .await
@@ -42,7 +42,7 @@ async fn discovery_and_jwks_agree_on_issuer_and_location() {
 
 #[tokio::test]
 async fn discovery_advertises_only_endpoints_that_answer() {
-    let app = spawn_app(KeyAlg::Es256).await;
+    let app = TestApp::builder().key(KeyAlg::Es256).spawn().await;
     let discovery: Value = app
         .get("/.well-known/openid-configuration")
         .await
@@ -64,7 +64,7 @@ async fn discovery_advertises_only_endpoints_that_answer() {
 
 #[tokio::test]
 async fn jwks_is_cacheable_and_revalidates_with_304() {
-    let app = spawn_app(KeyAlg::EdDsa).await;
+    let app = TestApp::builder().key(KeyAlg::EdDsa).spawn().await;
     let first = app.get("/.well-known/jwks.json").await;
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.headers()[CACHE_CONTROL], "public, max-age=600");
@@ -91,7 +91,7 @@ async fn jwks_is_cacheable_and_revalidates_with_304() {
 
 #[tokio::test]
 async fn health_answers_and_unknown_paths_are_404() {
-    let app = spawn_app(KeyAlg::Es256).await;
+    let app = TestApp::builder().key(KeyAlg::Es256).spawn().await;
     let health = app.get("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.text().await.unwrap(), "ok");

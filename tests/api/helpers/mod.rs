@@ -1,0 +1,421 @@
+//! `TestApp`: a real monban on 127.0.0.1 with a fresh keys dir, started by [`TestApp::builder`]
+//! from one base configuration, with the mock Google that `monban dev` uses when a test signs in,
+//! and driven by a browser with a cookie jar and a method per endpoint.
+
+mod logs;
+mod processes;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use monban::config::Config;
+use monban::dev::mock_upstream::{Fault, MockOptions, MockUpstream};
+use monban::http::Application;
+use monban::keys::{KeyAlg, KeyStore};
+use monban::tokens::Tokens;
+use reqwest::Url;
+use tempfile::TempDir;
+
+pub use logs::assert_not_logged;
+pub use processes::{browser_at_callback, free_port, serve_process, sigterm, spawn_until};
+
+/// The mock upstream's client credentials in the tests.
+pub const UPSTREAM_CLIENT_ID: &str = "monban-test";
+pub const UPSTREAM_CLIENT_SECRET: &str = "monban-test-upstream-secret";
+
+/// Where registered clients "live": nothing listens there; tests read the redirect instead.
+pub const CLIENT_ORIGIN: &str = "http://127.0.0.1:9";
+
+/// Two registered clients: `wiki` (confidential) and `spa` (public, PKCE).
+pub const CLIENTS_TOML: &str = r#"
+[[clients]]
+id = "wiki"
+secret = "wiki-client-secret"
+redirect_uris = ["http://127.0.0.1:9/wiki/callback"]
+post_logout_redirect_uris = ["http://127.0.0.1:9/wiki/signed-out"]
+
+[[clients]]
+id = "spa"
+redirect_uris = ["http://127.0.0.1:9/spa/callback"]
+"#;
+
+/// The `wiki` client's secret.
+pub const WIKI_SECRET: &str = "wiki-client-secret";
+
+/// The base configuration every test's monban starts from: the allow-list of `monban dev`
+/// (lab.example.org, alan.turing@gmail.com, and ada as admin).
+const BASE_ENV: &[(&str, &str)] = &[
+    ("MONBAN_JWKS_MAX_AGE_SECS", "600"),
+    ("MONBAN_ORG_NAME", "Example Lab"),
+    ("MONBAN_UPSTREAM__CLIENT_ID", UPSTREAM_CLIENT_ID),
+    ("MONBAN_UPSTREAM__CLIENT_SECRET", UPSTREAM_CLIENT_SECRET),
+    ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
+    ("MONBAN_ALLOWED_EMAILS", "alan.turing@gmail.com"),
+    ("MONBAN_ROLES__ADMIN", "ada@lab.example.org"),
+];
+
+fn owned(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()))
+}
+
+/// A running monban and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The issuer (equal to `address`, except for a sibling instance).
+    pub issuer: String,
+    /// A browser: cookie jar on, redirects off.
+    pub client: reqwest::Client,
+    /// The keys dir the server loaded.
+    pub keys_dir: Arc<TempDir>,
+    /// The mock upstream, for login tests.
+    pub mock: Option<Arc<MockUpstream>>,
+    setup: Setup,
+    handle: actix_web::dev::ServerHandle,
+}
+
+/// What a test's monban is started with; siblings start from a copy.
+#[derive(Clone)]
+struct Setup {
+    keys_dir: Arc<TempDir>,
+    /// `None`: the instance's own address.
+    issuer: Option<String>,
+    upstream_issuer: Option<String>,
+    mock: Option<Arc<MockUpstream>>,
+    /// Added to [`BASE_ENV`], later entries winning.
+    env: Vec<(String, String)>,
+    /// `None`: a fresh browser.
+    browser: Option<reqwest::Client>,
+}
+
+/// How a test's monban differs from the base configuration; [`TestAppBuilder::spawn`] starts it.
+pub struct TestAppBuilder {
+    keys_dir: Option<TempDir>,
+    alg: KeyAlg,
+    upstream: Option<(String, Option<Arc<MockUpstream>>)>,
+    clients: bool,
+    env: Vec<(String, String)>,
+}
+
+impl TestApp {
+    /// A monban with one fresh RS256 key, no clients and no reachable upstream, until told
+    /// otherwise.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            keys_dir: None,
+            alg: KeyAlg::Rs256,
+            upstream: None,
+            clients: false,
+            env: Vec::new(),
+        }
+    }
+}
+
+impl TestAppBuilder {
+    /// Its one fresh key is of `alg`.
+    pub fn key(mut self, alg: KeyAlg) -> Self {
+        self.alg = alg;
+        self
+    }
+
+    /// It loads the keys already in `dir` instead of a fresh one.
+    pub fn keys_dir(mut self, dir: TempDir) -> Self {
+        self.keys_dir = Some(dir);
+        self
+    }
+
+    /// It signs in through a mock Google of its own, misbehaving as `fault` says.
+    pub fn mock_google(self, fault: Fault) -> Self {
+        let mock = MockUpstream::start(MockOptions {
+            client_id: UPSTREAM_CLIENT_ID.into(),
+            client_secret: UPSTREAM_CLIENT_SECRET.into(),
+            fault,
+        })
+        .unwrap();
+        let issuer = mock.issuer().to_string();
+        self.upstream_at(&issuer, Some(Arc::new(mock)))
+    }
+
+    /// Its upstream is at `issuer` (maybe nothing listens there), `mock` if one does.
+    pub fn upstream_at(mut self, issuer: &str, mock: Option<Arc<MockUpstream>>) -> Self {
+        self.upstream = Some((issuer.to_string(), mock));
+        self
+    }
+
+    /// The `wiki` and `spa` clients are registered ([`CLIENTS_TOML`]).
+    pub fn clients(mut self) -> Self {
+        self.clients = true;
+        self
+    }
+
+    /// Extra configuration, which its siblings inherit.
+    pub fn env(mut self, extra: &[(&str, &str)]) -> Self {
+        self.env.extend(owned(extra));
+        self
+    }
+
+    /// Starts it.
+    pub async fn spawn(self) -> TestApp {
+        let keys_dir = self.keys_dir.unwrap_or_else(|| {
+            let dir = tempfile::tempdir().unwrap();
+            keygen_at(dir.path(), self.alg, 0);
+            dir
+        });
+        let mut env = Vec::new();
+        if self.clients {
+            // The keys dir holds only *.pem as keys, so the client file can live beside them.
+            let file = keys_dir.path().join("clients.toml");
+            std::fs::write(&file, CLIENTS_TOML).unwrap();
+            env.push(("MONBAN_CONFIG".to_string(), file.display().to_string()));
+        }
+        env.extend(self.env);
+        let (upstream_issuer, mock) = self.upstream.unzip();
+        Setup {
+            keys_dir: Arc::new(keys_dir),
+            issuer: None,
+            upstream_issuer,
+            mock: mock.flatten(),
+            env,
+            browser: None,
+        }
+        .launch()
+        .await
+    }
+}
+
+impl Setup {
+    /// The configuration of an instance whose issuer is `issuer`.
+    fn config(&self, issuer: &str, signing_kid: Option<&str>) -> Config {
+        let mut env: HashMap<String, String> = owned(BASE_ENV).collect();
+        env.insert("MONBAN_ISSUER".into(), issuer.into());
+        let keys_dir = self.keys_dir.path().to_str().unwrap();
+        env.insert("MONBAN_KEYS_DIR".into(), keys_dir.into());
+        if let Some(kid) = signing_kid {
+            env.insert("MONBAN_SIGNING_KID".into(), kid.into());
+        }
+        if let Some(upstream) = &self.upstream_issuer {
+            env.insert("MONBAN_UPSTREAM__ISSUER".into(), upstream.clone());
+        }
+        env.extend(self.env.iter().cloned());
+        Config::load(&env).unwrap()
+    }
+
+    async fn launch(self) -> TestApp {
+        logs::capture_logs();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let issuer = self.issuer.clone().unwrap_or_else(|| address.clone());
+        let config = self.config(&issuer, None);
+        let keys = KeyStore::load(&config).unwrap();
+        let app = Application::build(&config, &keys, listener).unwrap();
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = self.browser.clone().unwrap_or_else(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .build()
+                .unwrap()
+        });
+        TestApp {
+            address,
+            issuer,
+            client,
+            keys_dir: self.keys_dir.clone(),
+            mock: self.mock.clone(),
+            setup: self,
+            handle,
+        }
+    }
+}
+
+/// Writes a key into `dir` as if made `age_secs` seconds ago (older keys sort first).
+pub fn keygen_at(dir: &Path, alg: KeyAlg, age_secs: u64) -> String {
+    let made = SystemTime::now() - Duration::from_secs(age_secs);
+    let path = monban::keys::keygen(dir, alg, made).unwrap();
+    path.file_stem().unwrap().to_str().unwrap().to_string()
+}
+
+impl TestApp {
+    /// GET a path of this instance.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.get_url(&format!("{}{path}", self.address)).await
+    }
+
+    /// GET an absolute URL with this app's browser.
+    pub async fn get_url(&self, url: &str) -> reqwest::Response {
+        self.client.get(url).send().await.unwrap()
+    }
+
+    /// The JWK Set, as a sibling service fetches it.
+    pub async fn jwks(&self) -> jsonwebtoken::jwk::JwkSet {
+        self.get("/.well-known/jwks.json")
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The configuration this instance runs with.
+    pub fn config(&self) -> Config {
+        self.setup.config(&self.issuer, None)
+    }
+
+    /// A token minter over the same keys dir the server loaded (monban's own minting core).
+    pub fn tokens(&self) -> Tokens {
+        Tokens::new(KeyStore::load(&self.config()).unwrap(), self.issuer.clone())
+    }
+
+    /// A token minter over the same keys, signing with `kid` (as an earlier deployment did).
+    pub fn tokens_signed_by(&self, kid: &str) -> Tokens {
+        let config = self.setup.config(&self.issuer, Some(kid));
+        Tokens::new(KeyStore::load(&config).unwrap(), self.issuer.clone())
+    }
+
+    /// Another instance with the same keys, configuration, issuer and upstream, answering on its
+    /// own port, used by the same browser: what Cloud Run does when it adds an instance.
+    pub async fn spawn_sibling(&self) -> TestApp {
+        self.spawn_sibling_with(&[]).await
+    }
+
+    /// Like [`TestApp::spawn_sibling`], with extra configuration (e.g. a changed allow-list).
+    pub async fn spawn_sibling_with(&self, extra: &[(&str, &str)]) -> TestApp {
+        let mut setup = self.setup.clone();
+        setup.env.extend(owned(extra));
+        setup.issuer = Some(self.issuer.clone());
+        setup.browser = Some(self.client.clone());
+        setup.launch().await
+    }
+
+    /// Follows redirects through monban (any URL on the issuer's origin is sent to this
+    /// instance) and the mock upstream (choosing `user` on its page) until the browser is sent
+    /// to a registered client; returns that URL.
+    pub async fn follow_to_client(&self, start: &str, user: &str) -> Url {
+        let mock = self
+            .mock
+            .as_ref()
+            .map(|m| m.issuer().to_string())
+            .unwrap_or_default();
+        let mut url = Url::parse(start).unwrap();
+        for _ in 0..10 {
+            let origin = url.origin().ascii_serialization();
+            if origin == CLIENT_ORIGIN {
+                return url;
+            }
+            if origin == mock && url.path() == "/authorize" {
+                url = self.choose_user(&url, user).await;
+                continue;
+            }
+            let target = if origin == self.issuer {
+                self.here(&url)
+            } else {
+                url.to_string()
+            };
+            let response = self.get_url(&target).await;
+            assert_eq!(
+                response.status(),
+                303,
+                "{target}: {:?}",
+                response.text().await
+            );
+            url = location(&response);
+        }
+        panic!("too many redirects");
+    }
+
+    /// Stops this instance (Cloud Run scaling it away).
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    /// `GET /login` and the upstream authorization URL it redirects to.
+    pub async fn begin_login(&self, query: &str) -> Url {
+        let response = self.get(&format!("/login{query}")).await;
+        assert_eq!(response.status(), 303, "{:?}", response.text().await);
+        location(&response)
+    }
+
+    /// At the mock upstream, picks `user`; returns the callback URL it redirects to.
+    pub async fn choose_user(&self, authorize: &Url, user: &str) -> Url {
+        let mut url = authorize.clone();
+        url.set_path("/authorize/as");
+        url.set_query(Some(&format!("user={user}&{}", authorize.query().unwrap())));
+        let response = self.get_url(url.as_str()).await;
+        assert_eq!(response.status(), 303, "{:?}", response.text().await);
+        location(&response)
+    }
+
+    /// The callback URL pointed at this instance (the issuer may name a sibling).
+    pub fn here(&self, url: &Url) -> String {
+        let mut here = Url::parse(&self.address).unwrap();
+        here.set_path(url.path());
+        here.set_query(url.query());
+        here.to_string()
+    }
+
+    /// A whole sign-in as `user`; returns the callback's response.
+    pub async fn login_as(&self, user: &str) -> reqwest::Response {
+        let authorize = self.begin_login("").await;
+        let callback = self.choose_user(&authorize, user).await;
+        self.get_url(&self.here(&callback)).await
+    }
+
+    /// An `/authorize` URL for `client` with PKCE (S256), `state=st` and `nonce=nn`, plus
+    /// `extra`; returns it with the verifier.
+    pub fn authorize_url(&self, client: &str, extra: &str) -> (String, String) {
+        let (challenge, verifier) = openidconnect::PkceCodeChallenge::new_random_sha256();
+        let url = format!(
+            "{}/authorize?response_type=code&client_id={client}&redirect_uri={CLIENT_ORIGIN}/{client}/callback\
+             &scope=openid+email&state=st&nonce=nn&code_challenge={}&code_challenge_method=S256{extra}",
+            self.issuer,
+            challenge.as_str()
+        );
+        (url, verifier.secret().clone())
+    }
+
+    /// Signs `user` in to `client`; returns the code and its PKCE verifier.
+    pub async fn code_for(&self, client: &str, user: &str) -> (String, String) {
+        let (url, verifier) = self.authorize_url(client, "");
+        let back = self.follow_to_client(&url, user).await;
+        (param(&back, "code").expect("a code"), verifier)
+    }
+
+    /// `POST /token` with `form`.
+    pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/token", self.address))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /token` redeeming a code of the `wiki` client.
+    pub async fn redeem(&self, code: &str, verifier: &str) -> reqwest::Response {
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &format!("{CLIENT_ORIGIN}/wiki/callback")),
+            ("code_verifier", verifier),
+            ("client_id", "wiki"),
+            ("client_secret", WIKI_SECRET),
+        ])
+        .await
+    }
+}
+
+/// The `Location` of a redirect, as an absolute URL.
+pub fn location(response: &reqwest::Response) -> Url {
+    let value = response.headers()["location"].to_str().unwrap();
+    response.url().join(value).unwrap()
+}
+
+/// The value of query parameter `name` in `url`.
+pub fn param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
