@@ -196,78 +196,151 @@ async fn login_and_callback_requests() {
     refused("L10", app.get(&forged).await, 400, "Google").await;
 }
 
+/// A provider and a fresh code of `wiki`'s: what every `/token` case starts from.
+struct TokenCase {
+    app: TestApp,
+    code: String,
+    verifier: String,
+}
+
+impl TokenCase {
+    async fn new() -> Self {
+        let app = TestApp::builder()
+            .mock_google(Fault::None)
+            .clients()
+            .spawn()
+            .await;
+        let (code, verifier) = app.code_for("wiki", "ada").await;
+        Self {
+            app,
+            code,
+            verifier,
+        }
+    }
+
+    /// `wiki`'s authorization-code form with its credentials (no code yet), `extra` winning.
+    fn wiki(&self, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+        let wiki_cb = format!("{CLIENT_ORIGIN}/wiki/callback");
+        let base = [
+            ("grant_type", "authorization_code"),
+            ("redirect_uri", wiki_cb.as_str()),
+            ("client_id", "wiki"),
+            ("client_secret", WIKI_SECRET),
+        ];
+        form(&base, extra)
+    }
+
+    /// `wiki`'s form for redeeming `code` with the right verifier.
+    fn with_code(&self, code: &str) -> Vec<(&'static str, String)> {
+        self.wiki(&[("code_verifier", &self.verifier), ("code", code)])
+    }
+
+    /// A refresh-token form of `client` (with `wiki`'s secret when it is `wiki`).
+    fn refresh(&self, token: &str, client: &'static str) -> Vec<(&'static str, String)> {
+        let mut f = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", client),
+        ];
+        if client == "wiki" {
+            f.push(("client_secret", WIKI_SECRET));
+        }
+        form(&f, &[])
+    }
+
+    async fn post(&self, form: Vec<(&'static str, String)>) -> reqwest::Response {
+        self.app
+            .token(
+                &form
+                    .iter()
+                    .map(|(k, v)| (*k, v.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .await
+    }
+
+    /// One good redemption: the access, ID and refresh tokens the misuse cases present.
+    async fn redeemed(&self) -> (String, String, String) {
+        let tokens: Value = self
+            .app
+            .redeem(&self.code, &self.verifier)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let take = |k: &str| tokens[k].as_str().unwrap().to_string();
+        (
+            take("access_token"),
+            take("id_token"),
+            take("refresh_token"),
+        )
+    }
+}
+
 #[tokio::test]
-async fn token_requests_with_codes() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
-    let (code, verifier) = app.code_for("wiki", "ada").await;
-    let wiki_cb = format!("{CLIENT_ORIGIN}/wiki/callback");
-    let base = [
-        ("grant_type", "authorization_code"),
-        ("redirect_uri", wiki_cb.as_str()),
+async fn a_token_request_without_a_supported_grant_type_is_refused() {
+    let case = TokenCase::new().await;
+    let no_grant = [
+        ("code", case.code.as_str()),
         ("client_id", "wiki"),
         ("client_secret", WIKI_SECRET),
     ];
-    let with = |extra: &[(&'static str, &str)]| form(&base, extra);
-    let code_form = |c: &str| with(&[("code_verifier", &verifier), ("code", c)]);
-    let post = |form: Vec<(&'static str, String)>| {
-        app.client
-            .post(format!("{}/token", app.address))
-            .form(&form)
-            .send()
-    };
-
     refused(
         "T01",
-        app.token(&[
-            ("code", &code),
-            ("client_id", "wiki"),
-            ("client_secret", WIKI_SECRET),
-        ])
-        .await,
+        case.app.token(&no_grant).await,
         400,
         "grant_type is missing",
     )
     .await;
-    let password = with(&[("grant_type", "password")]);
+    let password = case.wiki(&[("grant_type", "password")]);
     refused(
         "T02",
-        post(password).await.unwrap(),
+        case.post(password).await,
         400,
         "unsupported_grant_type",
     )
     .await;
-    let credentials = with(&[("grant_type", "client_credentials")]);
+    let credentials = case.wiki(&[("grant_type", "client_credentials")]);
     refused(
         "T03",
-        post(credentials).await.unwrap(),
+        case.post(credentials).await,
         400,
         "unsupported_grant_type",
     )
     .await;
-    let unknown = with(&[("client_id", "evil"), ("code", &code)]);
-    refused("T04", post(unknown).await.unwrap(), 401, "invalid_client").await;
-    let mut no_secret = with(&[("code", &code)]);
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_authenticate_gets_401() {
+    let case = TokenCase::new().await;
+    let unknown = case.wiki(&[("client_id", "evil"), ("code", &case.code)]);
+    refused("T04", case.post(unknown).await, 401, "invalid_client").await;
+    let mut no_secret = case.wiki(&[("code", &case.code)]);
     no_secret.retain(|(k, _)| *k != "client_secret");
-    refused("T05", post(no_secret).await.unwrap(), 401, "invalid_client").await;
-    let garbage_basic = app
+    refused("T05", case.post(no_secret).await, 401, "invalid_client").await;
+    let garbage_basic = case
+        .app
         .client
-        .post(format!("{}/token", app.address))
+        .post(format!("{}/token", case.app.address))
         .header("authorization", "Basic !!!not-base64")
-        .form(&[("grant_type", "authorization_code"), ("code", &code)])
+        .form(&[("grant_type", "authorization_code"), ("code", &case.code)])
         .send()
         .await
         .unwrap();
     refused("T06", garbage_basic, 401, "invalid_client").await;
-    let twice = app
+}
+
+#[tokio::test]
+async fn a_code_request_with_a_parameter_twice_or_missing_is_invalid_request() {
+    let case = TokenCase::new().await;
+    let twice = case
+        .app
         .client
-        .post(format!("{}/token", app.address))
+        .post(format!("{}/token", case.app.address))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!(
-            "grant_type=authorization_code&code={code}&code=other"
+            "grant_type=authorization_code&code={}&code=other",
+            case.code
         ))
         .send()
         .await
@@ -275,96 +348,87 @@ async fn token_requests_with_codes() {
     refused("T07", twice, 400, "invalid_request").await;
     refused(
         "T08",
-        post(with(&[])).await.unwrap(),
+        case.post(case.wiki(&[])).await,
         400,
         "code is missing",
     )
     .await;
-    let no_verifier = with(&[("code", &code)]);
+    let no_verifier = case.wiki(&[("code", &case.code)]);
     refused(
         "T09",
-        post(no_verifier).await.unwrap(),
+        case.post(no_verifier).await,
         400,
         "code_verifier is missing",
     )
     .await;
-    // Replay across clients: the public client presents wiki's code and verifier.
+}
+
+#[tokio::test]
+async fn a_code_cannot_be_redeemed_by_another_client() {
+    let case = TokenCase::new().await;
+    // The public client presents wiki's code and verifier.
+    let wiki_cb = format!("{CLIENT_ORIGIN}/wiki/callback");
     let as_spa = form(
         &[
             ("grant_type", "authorization_code"),
-            ("code", &code),
+            ("code", &case.code),
             ("redirect_uri", &wiki_cb),
-            ("code_verifier", &verifier),
+            ("code_verifier", &case.verifier),
             ("client_id", "spa"),
         ],
         &[],
     );
-    refused("T10", post(as_spa).await.unwrap(), 400, "another client").await;
+    refused("T10", case.post(as_spa).await, 400, "another client").await;
+}
 
-    // One good redemption gives the credentials the next cases misuse.
-    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
-    let access = tokens["access_token"].as_str().unwrap();
-    let id_token = tokens["id_token"].as_str().unwrap();
-    let refresh = tokens["refresh_token"].as_str().unwrap();
+#[tokio::test]
+async fn no_token_of_another_kind_is_accepted_as_a_code() {
+    let case = TokenCase::new().await;
+    let (access, id_token, refresh) = case.redeemed().await;
     refused(
         "T11",
-        post(code_form(access)).await.unwrap(),
+        case.post(case.with_code(&access)).await,
         400,
         "invalid_grant",
     )
     .await;
     refused(
         "T12",
-        post(code_form(id_token)).await.unwrap(),
+        case.post(case.with_code(&id_token)).await,
         400,
         "invalid_grant",
     )
     .await;
     refused(
         "T13",
-        post(code_form(refresh)).await.unwrap(),
+        case.post(case.with_code(&refresh)).await,
         400,
         "invalid_grant",
     )
     .await;
+}
 
-    let refresh_with = |t: &str, client: &'static str| {
-        let mut f = vec![
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t),
-            ("client_id", client),
-        ];
-        if client == "wiki" {
-            f.push(("client_secret", WIKI_SECRET));
-        }
-        form(&f, &[])
-    };
+#[tokio::test]
+async fn a_refresh_needs_a_refresh_token_of_this_client_and_this_deployment() {
+    let case = TokenCase::new().await;
+    let (_, id_token, refresh) = case.redeemed().await;
+    let code_as_refresh = case.refresh(&case.code, "wiki");
     refused(
         "T14",
-        post(refresh_with(&code, "wiki")).await.unwrap(),
+        case.post(code_as_refresh).await,
         400,
         "invalid_grant",
     )
     .await;
-    refused(
-        "T15",
-        post(refresh_with(id_token, "wiki")).await.unwrap(),
-        400,
-        "invalid_grant",
-    )
-    .await;
-    refused(
-        "T16",
-        post(refresh_with(refresh, "spa")).await.unwrap(),
-        400,
-        "another client",
-    )
-    .await;
-    let mut missing = refresh_with(refresh, "wiki");
+    let id_as_refresh = case.refresh(&id_token, "wiki");
+    refused("T15", case.post(id_as_refresh).await, 400, "invalid_grant").await;
+    let as_spa = case.refresh(&refresh, "spa");
+    refused("T16", case.post(as_spa).await, 400, "another client").await;
+    let mut missing = case.refresh(&refresh, "wiki");
     missing.retain(|(k, _)| *k != "refresh_token");
     refused(
         "T17",
-        post(missing).await.unwrap(),
+        case.post(missing).await,
         400,
         "refresh_token is missing",
     )
@@ -377,7 +441,7 @@ async fn token_requests_with_codes() {
     );
     refused(
         "T18",
-        post(refresh_with(&foreign, "wiki")).await.unwrap(),
+        case.post(case.refresh(&foreign, "wiki")).await,
         400,
         "invalid_grant",
     )
