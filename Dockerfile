@@ -2,8 +2,7 @@
 # Keys and secrets are never baked in: Cloud Run mounts them from Secret Manager (docs/deploy.md).
 
 # --- build ---------------------------------------------------------------------------------
-# The exact toolchain CI uses: symbol names, and so bench/hot-symbols.txt (see build.rs), depend on
-# the compiler release.
+# The exact toolchain CI uses, so the image is built as the tests were.
 FROM rust:1.95.0-slim-bookworm AS chef
 # cargo-chef caches the dependency build in its own layer: a source-only change rebuilds fast.
 RUN cargo install cargo-chef --locked --version 0.1.71

@@ -68,8 +68,8 @@ def wait_for(url, proc, timeout=30):
 
 def serve_env(port, keys):
     """The environment `monban serve` needs on `port` to serve its well-known documents, as the
-    idle measurements run it (bench/compare.py) and as bench/hot_symbols.py traces it: keys from
-    `keys`, JSON logs, and an upstream client that is never called."""
+    idle measurements run it (bench/compare.py): keys from `keys`, JSON logs, and an upstream
+    client that is never called."""
     return dict(os.environ, PORT=str(port), MONBAN_ISSUER=f"http://127.0.0.1:{port}",
                 MONBAN_KEYS_DIR=keys, MONBAN_UPSTREAM__CLIENT_ID="bench",
                 MONBAN_UPSTREAM__CLIENT_SECRET="bench", MONBAN_LOG_FORMAT="json")

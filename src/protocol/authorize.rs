@@ -97,30 +97,7 @@ pub struct ErrorRedirect {
 impl AuthorizeRequest {
     /// Validates `/authorize` parameters against the registered clients.
     pub fn parse(q: &AuthorizeQuery, clients: &[Client]) -> Result<Self, AuthorizeError> {
-        let client_id = q.client_id.as_deref().ok_or_else(|| {
-            AuthorizeError::NoRedirect("The request does not say which application asks.".into())
-        })?;
-        let client = clients.iter().find(|c| c.id == client_id).ok_or_else(|| {
-            AuthorizeError::NoRedirect(format!(
-                "The application \"{client_id}\" is not registered with this sign-in service."
-            ))
-        })?;
-        let redirect_uri = match q.redirect_uri.as_deref() {
-            None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
-            None => {
-                return Err(AuthorizeError::NoRedirect(format!(
-                    "The application \"{client_id}\" did not say where to return."
-                )));
-            }
-            Some(raw) => Url::parse(raw)
-                .ok()
-                .filter(|u| client.redirect_uris.contains(u))
-                .ok_or_else(|| {
-                    AuthorizeError::NoRedirect(format!(
-                        "The application \"{client_id}\" asked to return to an address it has not registered."
-                    ))
-                })?,
-        };
+        let (client, redirect_uri) = client_and_redirect(q, clients)?;
         let fail = |error: OAuthError| {
             AuthorizeError::Redirect(Box::new(ErrorRedirect {
                 redirect_uri: redirect_uri.clone(),
@@ -139,25 +116,7 @@ impl AuthorizeRequest {
                 "the scope must contain openid".into(),
             )));
         }
-        let code_challenge = match (&q.code_challenge, q.code_challenge_method.as_deref()) {
-            (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => Some(c.clone()),
-            (Some(_), Some("S256")) => {
-                return Err(fail(OAuthError::InvalidRequest(
-                    "code_challenge must be 43 to 128 characters".into(),
-                )));
-            }
-            (Some(_), _) => {
-                return Err(fail(OAuthError::InvalidRequest(
-                    "code_challenge_method must be S256".into(),
-                )));
-            }
-            (None, _) if client.secret.is_none() => {
-                return Err(fail(OAuthError::InvalidRequest(
-                    "public clients must use PKCE (code_challenge with S256)".into(),
-                )));
-            }
-            (None, _) => None,
-        };
+        let code_challenge = pkce_challenge(q, client).map_err(fail)?;
         let prompt = q.prompt.clone().unwrap_or_default();
         let has = |p: &str| prompt.split(' ').any(|x| x == p);
         let max_age = match q.max_age.as_deref() {
@@ -170,7 +129,7 @@ impl AuthorizeRequest {
         };
         Ok(Self {
             client: client.clone(),
-            redirect_uri: redirect_uri.clone(),
+            redirect_uri,
             scope,
             state: q.state.clone(),
             nonce: q.nonce.clone(),
@@ -203,6 +162,56 @@ impl AuthorizeRequest {
             session: session.clone(),
         };
         sealer.seal(Purpose::Code, &grant, now + CODE_TTL_SECS)
+    }
+}
+
+/// The registered client and one of its registered redirect URIs (the only one, when the request
+/// names none): until both are known, an error is a page, never a redirect.
+fn client_and_redirect<'c>(
+    q: &AuthorizeQuery,
+    clients: &'c [Client],
+) -> Result<(&'c Client, Url), AuthorizeError> {
+    let client_id = q.client_id.as_deref().ok_or_else(|| {
+        AuthorizeError::NoRedirect("The request does not say which application asks.".into())
+    })?;
+    let client = clients.iter().find(|c| c.id == client_id).ok_or_else(|| {
+        AuthorizeError::NoRedirect(format!(
+            "The application \"{client_id}\" is not registered with this sign-in service."
+        ))
+    })?;
+    let redirect_uri = match q.redirect_uri.as_deref() {
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None => {
+            return Err(AuthorizeError::NoRedirect(format!(
+                "The application \"{client_id}\" did not say where to return."
+            )));
+        }
+        Some(raw) => Url::parse(raw)
+            .ok()
+            .filter(|u| client.redirect_uris.contains(u))
+            .ok_or_else(|| {
+                AuthorizeError::NoRedirect(format!(
+                    "The application \"{client_id}\" asked to return to an address it has not registered."
+                ))
+            })?,
+    };
+    Ok((client, redirect_uri))
+}
+
+/// The S256 challenge (RFC 7636 §4.3), required of public clients.
+fn pkce_challenge(q: &AuthorizeQuery, client: &Client) -> Result<Option<String>, OAuthError> {
+    match (&q.code_challenge, q.code_challenge_method.as_deref()) {
+        (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => Ok(Some(c.clone())),
+        (Some(_), Some("S256")) => Err(OAuthError::InvalidRequest(
+            "code_challenge must be 43 to 128 characters".into(),
+        )),
+        (Some(_), _) => Err(OAuthError::InvalidRequest(
+            "code_challenge_method must be S256".into(),
+        )),
+        (None, _) if client.secret.is_none() => Err(OAuthError::InvalidRequest(
+            "public clients must use PKCE (code_challenge with S256)".into(),
+        )),
+        (None, _) => Ok(None),
     }
 }
 

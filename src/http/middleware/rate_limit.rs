@@ -31,11 +31,6 @@ pub async fn limit(
     match decision {
         Decision::Allow => Ok(next.call(req).await?.map_into_left_body()),
         Decision::Deny { retry_after_secs } => {
-            tracing::warn!(
-                path = req.path(),
-                retry_after_secs,
-                "rate limit exceeded; request refused"
-            );
             let response = too_many_requests(req.path(), retry_after_secs, &state.config.org_name);
             Ok(req.into_response(response).map_into_right_body())
         }
@@ -47,6 +42,11 @@ fn too_many_requests(path: &str, retry_after_secs: u64, org: &str) -> HttpRespon
     if path == TOKEN_PATH {
         return oauth_response(&OAuthError::TooManyRequests { retry_after_secs });
     }
+    tracing::warn!(
+        path,
+        retry_after_secs,
+        "rate limit exceeded; request refused"
+    );
     let mut response = refusal_page(
         StatusCode::TOO_MANY_REQUESTS,
         org,
