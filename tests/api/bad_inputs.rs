@@ -61,11 +61,7 @@ fn authorize(app: &TestApp, query: &str) -> String {
 
 #[tokio::test]
 async fn authorize_requests() {
-    let app = &TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = &TestApp::builder().provider().spawn().await;
     let wiki = |extra: &str| {
         authorize(
             app,
@@ -205,11 +201,7 @@ struct TokenCase {
 
 impl TokenCase {
     async fn new() -> Self {
-        let app = TestApp::builder()
-            .mock_google(Fault::None)
-            .clients()
-            .spawn()
-            .await;
+        let app = TestApp::builder().provider().spawn().await;
         let (code, verifier) = app.code_for("wiki", "ada").await;
         Self {
             app,
@@ -450,13 +442,8 @@ async fn a_refresh_needs_a_refresh_token_of_this_client_and_this_deployment() {
 
 #[tokio::test]
 async fn userinfo_requests() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
-    let (code, verifier) = app.code_for("wiki", "ada").await;
-    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
+    let app = TestApp::builder().provider().spawn().await;
+    let tokens = app.tokens_for("ada").await;
     let access = tokens["access_token"].as_str().unwrap().to_string();
     let bearer = |t: String| {
         app.client
@@ -514,11 +501,7 @@ async fn userinfo_requests() {
 
 #[tokio::test]
 async fn logout_requests() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     // An ID token hint forged by another deployment does not vouch for a redirect.
     let other = TestApp::builder().key(KeyAlg::Rs256).spawn().await;
     let hint = other

@@ -120,8 +120,7 @@ async fn a_key_rotation_in_the_middle_of_traffic_fails_no_request() {
     // The runbook of docs/keys.md: publish the new key everywhere first, sign with it second.
     // Load from one address: the per-address limit would (rightly) refuse most of it.
     let old = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
+        .provider()
         .env(&[("MONBAN_RATE_LIMIT_PER_MINUTE", "0")])
         .spawn()
         .await;

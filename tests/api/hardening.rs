@@ -17,11 +17,7 @@ fn cache_control(response: &reqwest::Response) -> &str {
 
 #[tokio::test]
 async fn nothing_carrying_a_code_token_or_page_is_cacheable_but_the_public_documents() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     // The redirect that carries a code, and the one that carries the login state to Google.
     let url = format!(
         "{}/authorize?response_type=code&client_id=wiki&redirect_uri={CLIENT_ORIGIN}/wiki/callback&scope=openid",
@@ -92,11 +88,7 @@ async fn an_https_issuer_sends_hsts_on_every_response() {
 
 #[tokio::test]
 async fn oversized_input_gets_414_431_or_413_before_any_work() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     let long_query = format!("/authorize?client_id=wiki&state={}", "a".repeat(9000));
     let response = app.get(&long_query).await;
     assert_eq!(response.status(), StatusCode::URI_TOO_LONG);

@@ -11,7 +11,6 @@ use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
 use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET, location, param};
-use monban::dev::mock_upstream::Fault;
 
 fn rp_http() -> openidconnect::reqwest::Client {
     openidconnect::reqwest::Client::builder()
@@ -22,11 +21,7 @@ fn rp_http() -> openidconnect::reqwest::Client {
 
 #[tokio::test]
 async fn a_standard_relying_party_signs_in_refreshes_and_reads_userinfo() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     let http = rp_http();
     let metadata =
         CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer.clone()).unwrap(), &http)
@@ -108,11 +103,7 @@ async fn a_standard_relying_party_signs_in_refreshes_and_reads_userinfo() {
 
 #[tokio::test]
 async fn single_sign_on_sends_the_second_client_straight_back_with_a_code() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     app.code_for("wiki", "grace").await;
     // Google goes away: single sign-on must not need it.
     app.mock.as_ref().unwrap().stop().await;
@@ -164,11 +155,7 @@ async fn single_sign_on_sends_the_second_client_straight_back_with_a_code() {
 
 #[tokio::test]
 async fn every_step_can_land_on_a_different_instance_even_across_a_restart() {
-    let a = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let a = TestApp::builder().provider().spawn().await;
     let b = a.spawn_sibling().await;
     let c = a.spawn_sibling().await;
     let (url, verifier) = a.authorize_url("wiki", "");
@@ -209,11 +196,7 @@ async fn every_step_can_land_on_a_different_instance_even_across_a_restart() {
 
 #[tokio::test]
 async fn an_unregistered_redirect_uri_gets_a_page_and_no_redirect() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     let response = app
         .get("/authorize?response_type=code&client_id=wiki&redirect_uri=https://evil.example/cb&scope=openid")
         .await;
@@ -227,11 +210,7 @@ async fn an_unregistered_redirect_uri_gets_a_page_and_no_redirect() {
 
 #[tokio::test]
 async fn public_clients_without_s256_pkce_are_sent_back_with_an_error() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     for extra in [
         "",
         "&code_challenge=abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq&code_challenge_method=plain",
@@ -251,11 +230,7 @@ async fn public_clients_without_s256_pkce_are_sent_back_with_an_error() {
 
 #[tokio::test]
 async fn prompt_none_without_a_session_is_login_required() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     let (url, _) = app.authorize_url("wiki", "&prompt=none");
     let back = location(&app.get_url(&url).await);
     assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
@@ -270,11 +245,7 @@ async fn assert_invalid_grant(response: reqwest::Response) {
 
 #[tokio::test]
 async fn bad_codes_are_refused_without_a_token() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     let (code, verifier) = app.code_for("wiki", "ada").await;
     assert_invalid_grant(
         app.redeem(&code, "a-wrong-verifier-a-wrong-verifier-a-wrong-ver")
@@ -330,11 +301,7 @@ async fn bad_codes_are_refused_without_a_token() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_401_with_www_authenticate() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     let (code, verifier) = app.code_for("wiki", "ada").await;
     let response = app
         .token(&[
@@ -354,13 +321,8 @@ async fn a_wrong_client_secret_is_401_with_www_authenticate() {
 
 #[tokio::test]
 async fn refresh_tokens_are_refused_when_tampered_or_the_user_was_removed() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
-    let (code, verifier) = app.code_for("wiki", "grace").await;
-    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
+    let app = TestApp::builder().provider().spawn().await;
+    let tokens = app.tokens_for("grace").await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
     let form = |t: String| {
         vec![
@@ -398,13 +360,8 @@ async fn refresh_tokens_are_refused_when_tampered_or_the_user_was_removed() {
 
 #[tokio::test]
 async fn userinfo_refuses_every_token_that_is_not_a_valid_access_token() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
-    let (code, verifier) = app.code_for("wiki", "ada").await;
-    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
+    let app = TestApp::builder().provider().spawn().await;
+    let tokens = app.tokens_for("ada").await;
     let userinfo = |token: String| {
         app.client
             .get(format!("{}/userinfo", app.address))
@@ -469,13 +426,8 @@ async fn userinfo_refuses_every_token_that_is_not_a_valid_access_token() {
 
 #[tokio::test]
 async fn rp_initiated_logout_returns_only_to_registered_addresses() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
-    let (code, verifier) = app.code_for("wiki", "ada").await;
-    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
+    let app = TestApp::builder().provider().spawn().await;
+    let tokens = app.tokens_for("ada").await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let response = app
         .get(&format!(
@@ -496,11 +448,7 @@ async fn rp_initiated_logout_returns_only_to_registered_addresses() {
 
 #[tokio::test]
 async fn an_outsider_refused_on_behalf_of_a_client_is_told_which_application_asked() {
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     let (url, _) = app.authorize_url("wiki", "");
     let to_login = location(&app.get_url(&url).await);
     let to_google = location(&app.get_url(to_login.as_str()).await);

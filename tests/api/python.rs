@@ -8,7 +8,6 @@
 use tokio::process::Command;
 
 use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET};
-use monban::dev::mock_upstream::Fault;
 
 #[tokio::test]
 async fn a_python_service_signs_in_with_authlib_and_verifies_with_pyjwt() {
@@ -25,11 +24,7 @@ async fn a_python_service_signs_in_with_authlib_and_verifies_with_pyjwt() {
         eprintln!("skipped: pip install \"pyjwt[crypto]\" authlib requests to run the Python test");
         return;
     }
-    let app = TestApp::builder()
-        .mock_google(Fault::None)
-        .clients()
-        .spawn()
-        .await;
+    let app = TestApp::builder().provider().spawn().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/sign_in.py");
     let out = Command::new("python3")
         .arg(script)

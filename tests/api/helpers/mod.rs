@@ -145,6 +145,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// monban as the provider of sibling services: the `wiki` and `spa` clients registered, signing
+    /// in through a well-behaved mock Google.
+    pub fn provider(self) -> Self {
+        self.mock_google(Fault::None).clients()
+    }
+
     /// The `wiki` and `spa` clients are registered ([`CLIENTS_TOML`]).
     pub fn clients(mut self) -> Self {
         self.clients = true;
@@ -381,6 +387,12 @@ impl TestApp {
         let (url, verifier) = self.authorize_url(client, "");
         let back = self.follow_to_client(&url, user).await;
         (param(&back, "code").expect("a code"), verifier)
+    }
+
+    /// Signs `user` in to `wiki` and redeems the code: the token response.
+    pub async fn tokens_for(&self, user: &str) -> serde_json::Value {
+        let (code, verifier) = self.code_for("wiki", user).await;
+        self.redeem(&code, &verifier).await.json().await.unwrap()
     }
 
     /// `POST /token` with `form`.
