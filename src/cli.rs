@@ -35,6 +35,9 @@ enum Command {
         /// The key's algorithm.
         #[arg(long, value_enum, default_value = "RS256")]
         alg: KeyAlg,
+        /// Print a fresh session secret (for `session_secrets`) instead, and write nothing.
+        #[arg(long, conflicts_with = "alg")]
+        session_secret: bool,
     },
     /// Run on localhost with a throwaway key and a mock Google: for trying monban out.
     Dev,
@@ -51,7 +54,14 @@ pub fn run() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&env),
         Command::Check => check(&env),
-        Command::Keygen { dir, alg } => {
+        Command::Keygen {
+            session_secret: true,
+            ..
+        } => {
+            println!("{}", crate::config::generate_session_secret());
+            ExitCode::SUCCESS
+        }
+        Command::Keygen { dir, alg, .. } => {
             match crate::keys::keygen(&dir, alg, std::time::SystemTime::now()) {
                 Ok(path) => {
                     println!("wrote {}", path.display());

@@ -24,7 +24,7 @@ mod tests;
 mod validate;
 
 pub use email::{normalize_domain, normalize_email};
-pub use secret::Secret;
+pub use secret::{Secret, decode_secret, generate_session_secret};
 
 use raw::{RawConfig, from_config_crate};
 

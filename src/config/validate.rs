@@ -8,6 +8,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::raw::{RawClient, RawConfig};
+use super::secret::check_session_secret;
 use super::{Client, Config, ConfigError, Lifetimes, RateLimitSettings, Upstream};
 
 impl RawConfig {
@@ -71,16 +72,9 @@ impl RawConfig {
             },
         };
         for (i, secret) in self.session_secrets.0.iter().enumerate() {
-            if secret.expose().len() < 32 {
-                return Err(ConfigError::new(
-                    "session_secrets",
-                    format!(
-                        "secret {} is {} characters; use at least 32 random ones (e.g. `openssl rand -base64 32`)",
-                        i + 1,
-                        secret.expose().len()
-                    ),
-                ));
-            }
+            check_session_secret(secret.expose()).map_err(|problem| {
+                ConfigError::new("session_secrets", format!("secret {}: {problem}", i + 1))
+            })?;
         }
         let emails = |key: &str, list: Vec<String>| -> Result<Vec<String>, ConfigError> {
             list.iter()

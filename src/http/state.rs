@@ -41,22 +41,17 @@ pub struct AppState {
 
 impl AppState {
     /// Serializes the documents that never change while the process lives and derives the
-    /// sealing keys: from `session_secrets`, or else from the signing keys.
+    /// sealing keys ([`Sealer::from_config`]).
     pub fn new(config: &Config, keys: &KeyStore) -> anyhow::Result<Self> {
         let max_age = config.jwks_max_age.as_secs();
         let discovery = Discovery::new(config.issuer_str(), keys.algorithms());
-        let sealer = if config.session_secrets.is_empty() {
-            Sealer::new(keys.seal_materials())
-        } else {
-            Sealer::new(config.session_secrets.iter().map(|s| s.expose().as_bytes()))
-        };
         let redirect_uri = url::Url::parse(&format!("{}{CALLBACK_PATH}", config.issuer_str()))
             .context("building the callback URL")?;
         Ok(Self {
             config: config.clone(),
             jwks: CachedJson::new(&keys.jwks(), max_age).context("serializing JWKS")?,
             discovery: CachedJson::new(&discovery, max_age).context("serializing discovery")?,
-            sealer,
+            sealer: Sealer::from_config(config, keys),
             tokens: Tokens::new(keys.clone(), config.issuer_str()),
             upstream: Upstream::new(&config.upstream, redirect_uri),
             cookies: CookieNames::new(config.issuer.scheme() == "https"),

@@ -384,7 +384,7 @@ mod tests {
     #[test]
     fn a_session_answers_with_a_code_and_prompt_none_without_one_with_login_required() {
         let c = clients();
-        let sealer = Sealer::new([b"k".as_slice()]);
+        let sealer = Sealer::new("https://login.example.org", [b"k".as_slice()]);
         let request =
             AuthorizeRequest::parse(&query("wiki", "https://wiki.example.org/cb"), &c).unwrap();
         let session = Session {

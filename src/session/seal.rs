@@ -2,9 +2,11 @@
 //! authenticated (AES-256-GCM), bound to its purpose, and expiring.
 //!
 //! Layout, base64url without padding: `key id (4 bytes) || nonce (12) || ciphertext || tag (16)`.
-//! The associated data is `monban/seal/v1/<purpose>/<key id>`, so a value sealed as a login state
-//! never opens as a session, and the plaintext carries its own expiry, checked against the `now`
-//! passed in. The first key seals; every key opens, so a sealing secret can be rotated in.
+//! The associated data is `monban/seal/v2/<purpose>/<issuer>/<key id>`, so a value sealed as a
+//! login state never opens as a session, and one sealed by staging never opens in production even
+//! when both share a secret (the keys are derived with the issuer in the HKDF info too). The
+//! plaintext carries its own expiry, checked against the `now` passed in. The first key seals;
+//! every key opens, so a sealing secret can be rotated in.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, Nonce, RandomizedNonceKey};
 use aws_lc_rs::hkdf;
@@ -12,6 +14,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, decode_secret};
+use crate::keys::KeyStore;
 
 /// What a sealed value is for. Each purpose opens only values sealed for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,32 +64,49 @@ struct SealKey {
     key: RandomizedNonceKey,
 }
 
-/// Seals and opens values with one or more 256-bit keys; the first one seals.
+/// Seals and opens values with one or more 256-bit keys, for one issuer; the first key seals.
 pub struct Sealer {
+    issuer: String,
     keys: Vec<SealKey>,
 }
 
 impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sealer")
+            .field("issuer", &self.issuer)
             .field("keys", &self.keys.len())
             .finish()
     }
 }
 
-/// The HKDF info of sealing keys; changing it logs everyone out.
-const HKDF_INFO: &[u8] = b"monban/seal/v1";
+/// The version in the HKDF info and the associated data; changing it logs everyone out.
+const VERSION: &str = "monban/seal/v2";
 
 impl Sealer {
+    /// The sealer of a deployment: keys from `session_secrets`, or else from the signing keys.
+    pub fn from_config(config: &Config, keys: &KeyStore) -> Self {
+        if config.session_secrets.is_empty() {
+            Sealer::new(config.issuer_str(), keys.seal_materials())
+        } else {
+            let secrets: Vec<Vec<u8>> = config
+                .session_secrets
+                .iter()
+                .map(|s| decode_secret(s.expose()).expect("validated at start-up"))
+                .collect();
+            Sealer::new(config.issuer_str(), secrets.iter().map(Vec::as_slice))
+        }
+    }
+
     /// Derives one sealing key per input key material (a configured secret, or a seed derived from
-    /// a signing key), in order: the first seals.
-    pub fn new<'a>(materials: impl IntoIterator<Item = &'a [u8]>) -> Self {
+    /// a signing key) for `issuer`, in order: the first seals.
+    pub fn new<'a>(issuer: &str, materials: impl IntoIterator<Item = &'a [u8]>) -> Self {
         let keys = materials
             .into_iter()
             .map(|ikm| {
                 let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"monban").extract(ikm);
                 let mut bytes = [0u8; 32];
-                prk.expand(&[HKDF_INFO], hkdf::HKDF_SHA256)
+                let info = [VERSION.as_bytes(), b"/", issuer.as_bytes()];
+                prk.expand(&info, hkdf::HKDF_SHA256)
                     .and_then(|okm| okm.fill(&mut bytes))
                     .expect("32 bytes is a valid HKDF-SHA256 output length");
                 let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
@@ -95,11 +117,14 @@ impl Sealer {
                 SealKey { id, key }
             })
             .collect();
-        Self { keys }
+        Self {
+            issuer: issuer.to_string(),
+            keys,
+        }
     }
 
-    fn aad(purpose: Purpose, id: &[u8; 4]) -> Vec<u8> {
-        let mut aad = format!("monban/seal/v1/{}/", purpose.label()).into_bytes();
+    fn aad(&self, purpose: Purpose, id: &[u8; 4]) -> Vec<u8> {
+        let mut aad = format!("{VERSION}/{}/{}/", purpose.label(), self.issuer).into_bytes();
         aad.extend_from_slice(id);
         aad
     }
@@ -111,7 +136,7 @@ impl Sealer {
             serde_json::to_vec(&Envelope { exp, v: value }).expect("sealed types serialize");
         let nonce = key
             .key
-            .seal_in_place_append_tag(Aad::from(Self::aad(purpose, &key.id)), &mut data)
+            .seal_in_place_append_tag(Aad::from(self.aad(purpose, &key.id)), &mut data)
             .expect("AES-GCM sealing cannot fail for in-memory data");
         let mut out = Vec::with_capacity(4 + 12 + data.len());
         out.extend_from_slice(&key.id);
@@ -142,7 +167,7 @@ impl Sealer {
         let mut data = ciphertext.to_vec();
         let plain = key
             .key
-            .open_in_place(nonce, Aad::from(Self::aad(purpose, &key.id)), &mut data)
+            .open_in_place(nonce, Aad::from(self.aad(purpose, &key.id)), &mut data)
             .map_err(|_| SealError::Invalid)?;
         let envelope: Envelope<T> =
             serde_json::from_slice(plain).map_err(|_| SealError::Invalid)?;
@@ -157,9 +182,23 @@ impl Sealer {
 mod tests {
     use super::*;
 
+    const ISS: &str = "https://login.example.org";
+
+    #[test]
+    fn a_value_sealed_for_one_issuer_never_opens_for_another_with_the_same_secret() {
+        let production = Sealer::new(ISS, [b"shared secret".as_slice()]);
+        let staging = Sealer::new("https://staging.example.org", [b"shared secret".as_slice()]);
+        let sealed = staging.seal(Purpose::Session, &"ada", 100);
+        assert_eq!(
+            production.open::<String>(Purpose::Session, &sealed, 1),
+            Err(SealError::Invalid)
+        );
+        assert!(staging.open::<String>(Purpose::Session, &sealed, 1).is_ok());
+    }
+
     #[test]
     fn a_sealed_value_opens_for_its_purpose_until_it_expires() {
-        let s = Sealer::new([b"secret one".as_slice()]);
+        let s = Sealer::new(ISS, [b"secret one".as_slice()]);
         let sealed = s.seal(Purpose::Session, &"ada", 100);
         assert_eq!(
             s.open::<String>(Purpose::Session, &sealed, 99).unwrap(),
@@ -177,8 +216,8 @@ mod tests {
 
     #[test]
     fn tampered_or_foreign_values_do_not_open() {
-        let s = Sealer::new([b"secret one".as_slice()]);
-        let other = Sealer::new([b"secret two".as_slice()]);
+        let s = Sealer::new(ISS, [b"secret one".as_slice()]);
+        let other = Sealer::new(ISS, [b"secret two".as_slice()]);
         let sealed = s.seal(Purpose::Session, &"ada", 100);
         assert_eq!(
             other.open::<String>(Purpose::Session, &sealed, 1),
@@ -199,9 +238,9 @@ mod tests {
 
     #[test]
     fn a_rotated_in_secret_keeps_old_values_open() {
-        let old = Sealer::new([b"old".as_slice()]);
+        let old = Sealer::new(ISS, [b"old".as_slice()]);
         let sealed = old.seal(Purpose::Session, &"ada", 100);
-        let rotated = Sealer::new([b"new".as_slice(), b"old".as_slice()]);
+        let rotated = Sealer::new(ISS, [b"new".as_slice(), b"old".as_slice()]);
         assert_eq!(
             rotated
                 .open::<String>(Purpose::Session, &sealed, 1)

@@ -50,11 +50,6 @@ fn sent_back(id: &str, response: &reqwest::Response, error: &str) -> Url {
     target
 }
 
-fn sealer(app: &TestApp) -> Sealer {
-    let keys = monban::keys::KeyStore::load(&app.config()).unwrap();
-    Sealer::new(keys.seal_materials())
-}
-
 fn authorize(app: &TestApp, query: &str) -> String {
     format!("{}/authorize?{query}", app.address)
 }
@@ -173,7 +168,7 @@ async fn login_and_callback_requests() {
     );
     refused("L05", app.get(&injected).await, 400, "not valid").await;
     // Purpose confusion: a genuine sealed session (or code) is not a login state.
-    let sealer = sealer(&app);
+    let sealer = app.sealer();
     for (id, purpose) in [
         ("L06", Purpose::Session),
         ("L07", Purpose::Code),
@@ -426,11 +421,11 @@ async fn a_refresh_needs_a_refresh_token_of_this_client_and_this_deployment() {
     )
     .await;
     // A refresh token sealed by another deployment (another secret) opens nowhere else.
-    let foreign = Sealer::new([b"another deployment's secret, 32+ chars".as_slice()]).seal(
-        Purpose::RefreshToken,
-        &json!({}),
-        unix_now() + 600,
-    );
+    let foreign = Sealer::new(
+        &case.app.issuer,
+        [b"another deployment's secret, 32+ chars".as_slice()],
+    )
+    .seal(Purpose::RefreshToken, &json!({}), unix_now() + 600);
     refused(
         "T18",
         case.post(case.refresh(&foreign, "wiki")).await,

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use monban::dev::mock_upstream::Fault;
 use monban::session::login_state::{LoginState, binding_hash};
-use monban::session::seal::{Purpose, Sealer};
+use monban::session::seal::Purpose;
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, assert_not_logged, location};
@@ -186,8 +186,7 @@ async fn a_missing_tampered_or_expired_state_is_refused() {
     assert!(response.text().await.unwrap().contains("not valid"));
 
     // A state sealed with this deployment's own keys, but expired: made as an instance would.
-    let keys = monban::keys::KeyStore::load(&app.config()).unwrap();
-    let sealer = Sealer::new(keys.seal_materials());
+    let sealer = app.sealer();
     let expired = sealer.seal(
         Purpose::LoginState,
         &LoginState {
@@ -360,8 +359,8 @@ async fn pages_forbid_framing_and_foreign_resources() {
 
 #[tokio::test]
 async fn configured_session_secrets_seal_and_rotate() {
-    let secret_a = "a".repeat(32);
-    let secret_b = "b".repeat(32);
+    let secret_a = monban::config::generate_session_secret();
+    let secret_b = monban::config::generate_session_secret();
     let mock_app = TestApp::builder().mock_google(Fault::None).spawn().await;
     let upstream = mock_app.mock.as_ref().unwrap().issuer().to_string();
     let old = TestApp::builder()
@@ -372,10 +371,9 @@ async fn configured_session_secrets_seal_and_rotate() {
     assert_eq!(old.login_as("ada").await.status(), StatusCode::SEE_OTHER);
     // Rotate: a new secret seals, the old one still opens.
     let rotated = format!("{secret_b},{secret_a}");
-    let new = TestApp::builder()
-        .upstream_at(&upstream, mock_app.mock.clone())
-        .env(&[("MONBAN_SESSION_SECRETS", &rotated)])
-        .spawn()
+    // Instances of the same deployment (one issuer) with the new configuration.
+    let new = old
+        .spawn_sibling_with(&[("MONBAN_SESSION_SECRETS", &rotated)])
         .await;
     let page = old
         .client
@@ -385,10 +383,8 @@ async fn configured_session_secrets_seal_and_rotate() {
         .unwrap();
     assert!(page.text().await.unwrap().contains("Ada Lovelace"));
     // Without the old secret, the old session no longer opens: rotating it out logs everyone out.
-    let only_new = TestApp::builder()
-        .upstream_at(&upstream, mock_app.mock.clone())
-        .env(&[("MONBAN_SESSION_SECRETS", &secret_b)])
-        .spawn()
+    let only_new = old
+        .spawn_sibling_with(&[("MONBAN_SESSION_SECRETS", &secret_b)])
         .await;
     let page = old
         .client

@@ -3,6 +3,7 @@
 
 mod bad_inputs;
 mod binary;
+mod bounds;
 mod browser;
 mod deploy;
 mod faults;

@@ -283,8 +283,7 @@ async fn bad_codes_are_refused_without_a_token() {
         .await;
     assert_invalid_grant(other_client).await;
     // An expired code, sealed as this deployment would have 61 s ago.
-    let keys = monban::keys::KeyStore::load(&app.config()).unwrap();
-    let sealer = monban::session::seal::Sealer::new(keys.seal_materials());
+    let sealer = app.sealer();
     let expired = sealer.seal(monban::session::seal::Purpose::Code, &json!({}), 1);
     assert_invalid_grant(app.redeem(&expired, &verifier).await).await;
     // Values sealed for other purposes (a refresh token, a session cookie) are not codes.

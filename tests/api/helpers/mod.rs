@@ -270,6 +270,12 @@ impl TestApp {
         self.setup.config(&self.issuer, None)
     }
 
+    /// A sealer with this instance's keys and issuer, to make sealed values as it would.
+    pub fn sealer(&self) -> monban::session::seal::Sealer {
+        let config = self.config();
+        monban::session::seal::Sealer::from_config(&config, &KeyStore::load(&config).unwrap())
+    }
+
     /// A token minter over the same keys dir the server loaded (monban's own minting core).
     pub fn tokens(&self) -> Tokens {
         Tokens::new(KeyStore::load(&self.config()).unwrap(), self.issuer.clone())
