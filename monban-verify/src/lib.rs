@@ -177,6 +177,7 @@ impl Verifier {
         options: Options,
     ) -> Result<Self, DiscoveryError> {
         let issuer = contract::canonical_issuer(issuer).to_string();
+        let issuer_url = trusted_issuer(&issuer)?;
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -193,6 +194,12 @@ impl Verifier {
                 reason: format!("it names issuer {}, expected {issuer}", discovery.issuer),
             });
         }
+        same_origin(&issuer_url, &discovery.jwks_uri).map_err(|reason| {
+            DiscoveryError::Invalid {
+                url: url.clone(),
+                reason,
+            }
+        })?;
         let (jwks, max_age) = fetch_json::<JwkSet>(&http, &discovery.jwks_uri).await?;
         let verifier = Self::build(issuer, audience, discovery.jwks_uri, http, options, &jwks);
         verifier.schedule_refresh(max_age.unwrap_or(verifier.inner.options.default_max_age));
@@ -349,6 +356,40 @@ impl Inner {
 
 /// The usable signing keys of a JWK Set by kid, each pinned to its own algorithm and carrying
 /// its validation rules.
+/// The issuer as a URL, if it may be trusted: https, or plain http on a loopback host (a local
+/// monban in development or tests). Anything else could be read or altered on the way.
+fn trusted_issuer(issuer: &str) -> Result<reqwest::Url, DiscoveryError> {
+    let invalid = |reason: String| DiscoveryError::Invalid {
+        url: issuer.to_string(),
+        reason,
+    };
+    let url = reqwest::Url::parse(issuer).map_err(|e| invalid(format!("not a URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(invalid(
+            "the issuer must use https (plain http only on a loopback host)".into(),
+        )),
+    }
+}
+
+/// The JWKS must come from the issuer's own origin: a discovery document pointing elsewhere would
+/// let whoever controls that place choose the keys.
+fn same_origin(issuer: &reqwest::Url, jwks_uri: &str) -> Result<(), String> {
+    let jwks = reqwest::Url::parse(jwks_uri).map_err(|e| format!("jwks_uri is not a URL: {e}"))?;
+    if jwks.origin() == issuer.origin() {
+        Ok(())
+    } else {
+        Err(format!("jwks_uri {jwks_uri} is not on the issuer's origin"))
+    }
+}
+
 fn key_map(jwks: &JwkSet, expect: &Expectations<'_>) -> HashMap<String, Arc<Key>> {
     jwks.keys
         .iter()

@@ -130,3 +130,42 @@ async fn discovery_of_an_unreachable_monban_fails_cleanly() {
         .unwrap_err();
     assert!(err.to_string().contains("cannot fetch"), "{err}");
 }
+
+#[tokio::test]
+async fn discovery_refuses_a_plain_http_issuer_and_keys_from_another_origin() {
+    let plain = Verifier::discover("http://login.example.org", "wiki").await;
+    assert!(
+        matches!(plain, Err(monban_verify::DiscoveryError::Invalid { ref reason, .. }) if reason.contains("https")),
+        "{plain:?}"
+    );
+    // A "monban" on loopback whose discovery document sends the keys elsewhere.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let document =
+        json!({"issuer": issuer, "jwks_uri": "http://127.0.0.2:9/jwks.json"}).to_string();
+    let server = actix_web::HttpServer::new(move || {
+        let document = document.clone();
+        actix_web::App::new().route(
+            "/.well-known/openid-configuration",
+            actix_web::web::get().to(move || {
+                let document = document.clone();
+                async move {
+                    actix_web::HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(document)
+                }
+            }),
+        )
+    })
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    let elsewhere = Verifier::discover(&issuer, "wiki").await;
+    assert!(
+        matches!(elsewhere, Err(monban_verify::DiscoveryError::Invalid { ref reason, .. }) if reason.contains("origin")),
+        "{elsewhere:?}"
+    );
+    handle.stop(true).await;
+}

@@ -91,6 +91,9 @@ pub struct Client {
     pub redirect_uris: Vec<Url>,
     /// Exactly matched post-logout redirect URIs.
     pub post_logout_redirect_uris: Vec<Url>,
+    /// PKCE (S256) is required even though the client is confidential (public clients always
+    /// need it).
+    pub require_pkce: bool,
 }
 
 /// How long each kind of credential lives.

@@ -106,6 +106,8 @@ pub(super) struct RawClient {
     pub(super) redirect_uris: Vec<String>,
     #[serde(default)]
     pub(super) post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub(super) require_pkce: bool,
 }
 
 /// A list written either as a TOML array or, from an environment variable, as `a, b, c`.

@@ -52,10 +52,10 @@ impl Config {
             self.upstream.timeout.as_secs().to_string(),
         );
         for c in &self.clients {
-            let kind = if c.secret.is_some() {
-                "confidential"
-            } else {
-                "public"
+            let kind = match (&c.secret, c.require_pkce) {
+                (Some(_), true) => "confidential, PKCE required",
+                (Some(_), false) => "confidential",
+                (None, _) => "public",
             };
             let uris: Vec<String> = c.redirect_uris.iter().map(Url::to_string).collect();
             line(

@@ -205,6 +205,7 @@ fn validate_clients(raw: Vec<RawClient>) -> Result<Vec<Client>, ConfigError> {
                 &c.post_logout_redirect_uris,
             )?,
             secret: c.secret.filter(|s| !s.expose().is_empty()),
+            require_pkce: c.require_pkce,
             id: c.id,
         });
     }

@@ -78,6 +78,7 @@ pub fn register_demo_client(config: &mut Config) {
         secret: Some(Secret::new(DEMO_CLIENT.1)),
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],
+        require_pkce: false,
     });
 }
 

@@ -76,7 +76,7 @@ impl RateLimit {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
-        match limiter.check_key(&ip) {
+        match limiter.check_key(&budget_key(ip)) {
             Ok(()) => Decision::Allow,
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -90,6 +90,15 @@ impl RateLimit {
     /// The address a request is counted against (see [`client_ip`]).
     pub fn client_ip(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
         client_ip(peer, headers, self.trusted_proxy_hops)
+    }
+}
+
+/// What an address is counted as: itself for IPv4, its /64 for IPv6, since one subscriber (one
+/// router, one cloud VM) is handed a whole /64 and can pick a fresh address from it per request.
+pub fn budget_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
     }
 }
 
@@ -171,6 +180,34 @@ mod tests {
             limit.check("203.0.113.10".parse().unwrap()),
             Decision::Allow
         );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_bit_prefix() {
+        let limit = RateLimit::new(&RateLimitSettings {
+            per_minute: 6,
+            burst: 2,
+            trusted_proxy_hops: 0,
+        });
+        // Fresh addresses from one /64 share one budget; another /64 has its own.
+        assert_eq!(
+            limit.check("2001:db8:1:2::1".parse().unwrap()),
+            Decision::Allow
+        );
+        assert_eq!(
+            limit.check("2001:db8:1:2::2".parse().unwrap()),
+            Decision::Allow
+        );
+        assert!(matches!(
+            limit.check("2001:db8:1:2:ffff::3".parse().unwrap()),
+            Decision::Deny { .. }
+        ));
+        assert_eq!(
+            limit.check("2001:db8:1:3::1".parse().unwrap()),
+            Decision::Allow
+        );
+        let v4: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(budget_key(v4), v4);
     }
 
     #[test]

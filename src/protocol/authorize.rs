@@ -198,7 +198,8 @@ fn client_and_redirect<'c>(
     Ok((client, redirect_uri))
 }
 
-/// The S256 challenge (RFC 7636 §4.3), required of public clients.
+/// The S256 challenge (RFC 7636 §4.3), required of public clients and of clients configured with
+/// `require_pkce`.
 fn pkce_challenge(q: &AuthorizeQuery, client: &Client) -> Result<Option<String>, OAuthError> {
     match (&q.code_challenge, q.code_challenge_method.as_deref()) {
         (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => Ok(Some(c.clone())),
@@ -210,6 +211,9 @@ fn pkce_challenge(q: &AuthorizeQuery, client: &Client) -> Result<Option<String>,
         )),
         (None, _) if client.secret.is_none() => Err(OAuthError::InvalidRequest(
             "public clients must use PKCE (code_challenge with S256)".into(),
+        )),
+        (None, _) if client.require_pkce => Err(OAuthError::InvalidRequest(
+            "this client must use PKCE (code_challenge with S256)".into(),
         )),
         (None, _) => Ok(None),
     }
@@ -334,12 +338,14 @@ mod tests {
                 secret: Some(Secret::new("wiki-secret")),
                 redirect_uris: vec![Url::parse("https://wiki.example.org/cb").unwrap()],
                 post_logout_redirect_uris: vec![],
+                require_pkce: false,
             },
             Client {
                 id: "spa".into(),
                 secret: None,
                 redirect_uris: vec![Url::parse("https://spa.example.org/cb").unwrap()],
                 post_logout_redirect_uris: vec![],
+                require_pkce: false,
             },
         ]
     }

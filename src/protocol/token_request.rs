@@ -156,12 +156,14 @@ mod tests {
                 secret: Some(Secret::new("wiki-secret")),
                 redirect_uris: vec![Url::parse("https://wiki.example.org/cb").unwrap()],
                 post_logout_redirect_uris: vec![],
+                require_pkce: false,
             },
             Client {
                 id: "spa".into(),
                 secret: None,
                 redirect_uris: vec![Url::parse("https://spa.example.org/cb").unwrap()],
                 post_logout_redirect_uris: vec![],
+                require_pkce: false,
             },
         ]
     }

@@ -5,7 +5,7 @@ use monban::config::generate_session_secret;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, WIKI_SECRET};
+use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET, location, logged, param};
 
 #[tokio::test]
 async fn seals_of_one_issuer_open_nowhere_else_even_with_the_same_keys_and_secret() {
@@ -41,4 +41,75 @@ async fn seals_of_one_issuer_open_nowhere_else_even_with_the_same_keys_and_secre
     // Production itself still opens them all.
     let home = production.get("/").await.text().await.unwrap();
     assert!(home.contains("Ada Lovelace"));
+}
+
+#[tokio::test]
+async fn a_confidential_client_configured_for_pkce_cannot_skip_it() {
+    let app = TestApp::builder().provider().spawn().await;
+    let without = |client: &str| {
+        format!(
+            "/authorize?response_type=code&client_id={client}&redirect_uri={CLIENT_ORIGIN}/{client}/callback\
+             &scope=openid&state=st"
+        )
+    };
+    let refused = app.get(&without("strict")).await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let back = location(&refused);
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+    assert!(param(&back, "error_description").unwrap().contains("PKCE"));
+    assert_eq!(param(&back, "code"), None);
+    // A confidential client without the setting may still skip it, and `strict` with PKCE signs in.
+    let wiki = app.get(&without("wiki")).await;
+    assert_eq!(param(&location(&wiki), "error"), None);
+    let (code, _) = app.code_for("strict", "ada").await;
+    assert!(!code.is_empty());
+}
+
+#[tokio::test]
+async fn the_request_log_names_the_address_the_rate_limit_counts_not_a_forged_one() {
+    let app = TestApp::builder()
+        .env(&[("MONBAN_TRUSTED_PROXY_HOPS", "1")])
+        .spawn()
+        .await;
+    // The client wrote the left entry; the proxy (one trusted hop) appended the right one.
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-forwarded-for", "198.51.100.77, 203.0.113.77")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(logged("http.remoteIp=\"203.0.113.77\"") || logged("http.remoteIp=203.0.113.77"));
+    assert!(!logged("198.51.100.77"), "the forged entry was logged");
+}
+
+#[tokio::test]
+async fn ipv6_clients_share_a_budget_per_64_bit_prefix() {
+    let app = TestApp::builder()
+        .mock_google(monban::dev::mock_upstream::Fault::None)
+        .env(&[
+            ("MONBAN_RATE_LIMIT_PER_MINUTE", "1"),
+            ("MONBAN_RATE_LIMIT_BURST", "1"),
+            ("MONBAN_TRUSTED_PROXY_HOPS", "1"),
+        ])
+        .spawn()
+        .await;
+    let from = |forwarded: &'static str| {
+        app.client
+            .get(format!("{}/login", app.address))
+            .header("x-forwarded-for", forwarded)
+            .send()
+    };
+    assert_eq!(
+        from("2001:db8:5:6::1").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    // A fresh address from the same /64 is no fresh budget; another /64 is.
+    let same_prefix = from("2001:db8:5:6:abcd::9").await.unwrap();
+    assert_eq!(same_prefix.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        from("2001:db8:5:7::1").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
 }

@@ -5,8 +5,10 @@ use std::time::{Duration, Instant};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
+use actix_web::web::Data;
 use tracing::Level;
 
+use crate::http::state::AppState;
 use crate::telemetry::{TraceContext, trace_context};
 
 /// What is logged of a request: never the query (it may carry a code or a token) nor a cookie.
@@ -29,11 +31,16 @@ impl RequestFields {
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(200).collect::<String>())
                 .unwrap_or_default(),
+            // The same hop-aware address the rate limit counts, never the leftmost (client-written)
+            // `X-Forwarded-For` entry.
             remote_ip: req
-                .connection_info()
-                .realip_remote_addr()
-                .unwrap_or_default()
-                .to_string(),
+                .app_data::<Data<AppState>>()
+                .and_then(|state| {
+                    let peer = req.peer_addr().map(|a| a.ip());
+                    state.rate_limit.client_ip(peer, req.headers())
+                })
+                .map(|ip| ip.to_string())
+                .unwrap_or_default(),
             trace: trace_context(req.headers()),
         }
     }

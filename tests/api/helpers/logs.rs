@@ -45,3 +45,8 @@ pub fn assert_not_logged(values: &[&str]) {
         assert!(!logs.contains(value), "a secret value was logged: {value}");
     }
 }
+
+/// Whether any log line so far contains `value`.
+pub fn logged(value: &str) -> bool {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).contains(value)
+}

@@ -19,7 +19,7 @@ use monban::tokens::Tokens;
 use reqwest::Url;
 use tempfile::TempDir;
 
-pub use logs::assert_not_logged;
+pub use logs::{assert_not_logged, logged};
 pub use processes::{browser_at_callback, free_port, serve_process, sigterm, spawn_until};
 
 /// The mock upstream's client credentials in the tests.
@@ -29,7 +29,8 @@ pub const UPSTREAM_CLIENT_SECRET: &str = "monban-test-upstream-secret";
 /// Where registered clients "live": nothing listens there; tests read the redirect instead.
 pub const CLIENT_ORIGIN: &str = "http://127.0.0.1:9";
 
-/// Two registered clients: `wiki` (confidential) and `spa` (public, PKCE).
+/// Three registered clients: `wiki` (confidential), `spa` (public, PKCE) and `strict`
+/// (confidential, PKCE required).
 pub const CLIENTS_TOML: &str = r#"
 [[clients]]
 id = "wiki"
@@ -40,6 +41,12 @@ post_logout_redirect_uris = ["http://127.0.0.1:9/wiki/signed-out"]
 [[clients]]
 id = "spa"
 redirect_uris = ["http://127.0.0.1:9/spa/callback"]
+
+[[clients]]
+id = "strict"
+secret = "strict-client-secret"
+require_pkce = true
+redirect_uris = ["http://127.0.0.1:9/strict/callback"]
 "#;
 
 /// The `wiki` client's secret.
@@ -145,13 +152,13 @@ impl TestAppBuilder {
         self
     }
 
-    /// monban as the provider of sibling services: the `wiki` and `spa` clients registered, signing
+    /// monban as the provider of sibling services: the clients of [`CLIENTS_TOML`] registered, signing
     /// in through a well-behaved mock Google.
     pub fn provider(self) -> Self {
         self.mock_google(Fault::None).clients()
     }
 
-    /// The `wiki` and `spa` clients are registered ([`CLIENTS_TOML`]).
+    /// The `wiki`, `spa` and `strict` clients are registered ([`CLIENTS_TOML`]).
     pub fn clients(mut self) -> Self {
         self.clients = true;
         self
