@@ -12,7 +12,7 @@ use url::Url;
 
 use super::error::OAuthError;
 use super::paths::{AUTHORIZE_PATH, LOGIN_PATH};
-use crate::config::Client;
+use crate::config::{Client, Config};
 use crate::session::Session;
 use crate::session::seal::{Purpose, Sealer};
 
@@ -240,19 +240,34 @@ pub enum Outcome {
 }
 
 impl AuthorizeRequest {
-    /// Single sign-on when `session` suffices, `login_required` for `prompt=none`, else a sign-in.
+    /// Single sign-on when `session` suffices and today's configuration still admits its user
+    /// (`access_denied` otherwise), `login_required` for `prompt=none`, else a sign-in.
     /// `raw_query` is the request's query string, replayed after the sign-in.
     pub fn decide(
         &self,
         session: Option<&Session>,
         raw_query: &str,
         sealer: &Sealer,
-        issuer: &str,
+        config: &Config,
         now: u64,
     ) -> Outcome {
+        let issuer = config.issuer_str();
+        let refuse = |error: OAuthError| {
+            let redirect = ErrorRedirect {
+                redirect_uri: self.redirect_uri.clone(),
+                state: self.state.clone(),
+                error,
+            };
+            Outcome::ToClient(redirect.url(issuer))
+        };
         match session {
             Some(session) if self.session_suffices(session, now) => {
-                let code = self.code(sealer, session, now);
+                let Ok(session) = session.as_of(config) else {
+                    return refuse(OAuthError::AccessDenied(
+                        "the user is no longer allowed to sign in".into(),
+                    ));
+                };
+                let code = self.code(sealer, &session, now);
                 let mut target = self.redirect_uri.clone();
                 target
                     .query_pairs_mut()
@@ -263,14 +278,9 @@ impl AuthorizeRequest {
                 }
                 Outcome::ToClient(target)
             }
-            _ if self.prompt_none => Outcome::ToClient(
-                ErrorRedirect {
-                    redirect_uri: self.redirect_uri.clone(),
-                    state: self.state.clone(),
-                    error: OAuthError::LoginRequired("nobody is signed in".into()),
-                }
-                .url(issuer),
-            ),
+            _ if self.prompt_none => {
+                refuse(OAuthError::LoginRequired("nobody is signed in".into()))
+            }
             _ => Outcome::SignIn(self.login_path(raw_query)),
         }
     }
@@ -387,6 +397,21 @@ mod tests {
         assert!(AuthorizeRequest::parse(&q, &c).is_err());
     }
 
+    fn config() -> Config {
+        Config::load(
+            &[
+                ("MONBAN_ISSUER", "https://login.example.org"),
+                ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
+                ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
+                ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn a_session_answers_with_a_code_and_prompt_none_without_one_with_login_required() {
         let c = clients();
@@ -402,27 +427,22 @@ mod tests {
             auth_time: 100,
             hosted_domain: None,
         };
-        let Outcome::ToClient(url) = request.decide(
-            Some(&session),
-            "",
-            &sealer,
-            "https://login.example.org",
-            200,
-        ) else {
+        let Outcome::ToClient(url) = request.decide(Some(&session), "", &sealer, &config(), 200)
+        else {
             panic!("a session suffices");
         };
         let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
         assert_eq!(keys, ["code", "iss", "state"]);
         let raw = "client_id=wiki&prompt=none&scope=openid";
         assert!(matches!(
-            request.decide(None, raw, &sealer, "https://login.example.org", 200),
+            request.decide(None, raw, &sealer, &config(), 200),
             Outcome::SignIn(path) if path.starts_with("/login?return_to=")
                 && !path.contains("prompt%3Dnone")
         ));
         let mut none = query("wiki", "https://wiki.example.org/cb");
         none.prompt = Some("none".into());
         let request = AuthorizeRequest::parse(&none, &c).unwrap();
-        let Outcome::ToClient(url) = request.decide(None, "", &sealer, "https://x", 200) else {
+        let Outcome::ToClient(url) = request.decide(None, "", &sealer, &config(), 200) else {
             panic!("prompt=none never signs in");
         };
         assert!(url.query().unwrap().starts_with("error=login_required"));

@@ -2,8 +2,9 @@
 //! client (and the redirect URI and PKCE for a code), and answered with freshly minted tokens.
 //!
 //! A refresh token is the user, the client and the scope, sealed for `refresh_token_ttl_secs`:
-//! not a database row. A refresh re-checks the running allow-list and recomputes roles, so a user
-//! removed from the configuration stops getting tokens at the next refresh.
+//! not a database row. Every redemption, of a code or a refresh token, re-checks the running
+//! allow-list and recomputes roles: a user removed from the configuration, or a role taken away,
+//! counts from the next request, whatever the session or the grant says.
 
 use std::fmt;
 
@@ -15,7 +16,7 @@ use super::claims::{IdClaims, Profile, access_claims, at_hash};
 use super::error::OAuthError;
 use super::pkce;
 use super::token_request::{Grant, TokenRequest};
-use crate::config::{Client, Config, Secret, policy};
+use crate::config::{Client, Config, Secret};
 use crate::session::Session;
 use crate::session::seal::{Purpose, SealError, Sealer};
 use crate::tokens::{TYP_ACCESS_TOKEN, TYP_ID_TOKEN, Tokens};
@@ -116,7 +117,7 @@ impl TokenService<'_> {
         pkce::check(grant.code_challenge.as_deref(), code_verifier)?;
         self.respond(
             client,
-            &grant.session,
+            &self.as_of_today(&grant.session)?,
             &grant.scope,
             grant.nonce.as_deref(),
             now,
@@ -139,11 +140,15 @@ impl TokenService<'_> {
                 "the refresh token was issued to another client".into(),
             ));
         }
-        let mut session = grant.session;
-        session.roles = policy::admit(self.config, &session.claimant()).map_err(|_| {
-            OAuthError::InvalidGrant("the user is no longer allowed to sign in".into())
-        })?;
+        let session = self.as_of_today(&grant.session)?;
         self.respond(client, &session, &grant.scope, None, now)
+    }
+
+    /// The grant's session under the running configuration: still admitted, with today's roles.
+    fn as_of_today(&self, session: &Session) -> Result<Session, OAuthError> {
+        session.as_of(self.config).map_err(|_| {
+            OAuthError::InvalidGrant("the user is no longer allowed to sign in".into())
+        })
     }
 
     fn respond(

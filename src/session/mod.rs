@@ -7,7 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::{Deserialize, Serialize};
 
-use crate::config::policy::Claimant;
+use crate::config::Config;
+use crate::config::policy::{self, Claimant, Denial};
 
 pub mod cookies;
 pub mod login_state;
@@ -35,6 +36,16 @@ pub struct Session {
 }
 
 impl Session {
+    /// This session under today's configuration: still admitted, with today's roles. The session
+    /// proves who signed in, not what they may do.
+    pub fn as_of(&self, config: &Config) -> Result<Session, Denial> {
+        let roles = policy::admit(config, &self.claimant())?;
+        Ok(Session {
+            roles,
+            ..self.clone()
+        })
+    }
+
     /// The person as the sign-in policy sees them: the address was verified when they signed in.
     pub fn claimant(&self) -> Claimant<'_> {
         Claimant {

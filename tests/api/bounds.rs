@@ -3,7 +3,7 @@
 
 use monban::config::generate_session_secret;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET, location, logged, param};
 
@@ -111,5 +111,69 @@ async fn ipv6_clients_share_a_budget_per_64_bit_prefix() {
     assert_eq!(
         from("2001:db8:5:7::1").await.unwrap().status(),
         StatusCode::SEE_OTHER
+    );
+}
+
+/// The claims of a JWT, unverified (the tests only read what monban wrote).
+fn claims_of(jwt: &str) -> Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test]
+async fn todays_configuration_decides_every_code_and_its_roles() {
+    let monday = TestApp::builder().provider().spawn().await;
+    let tokens = monday.tokens_for("ada").await;
+    assert_eq!(
+        claims_of(tokens["access_token"].as_str().unwrap())["roles"],
+        json!(["admin"])
+    );
+    let (old_code, old_verifier) = monday.code_for("wiki", "ada").await;
+
+    // Tuesday's instances: the admin role moved to grace; ada's session (the same browser) is
+    // still valid, but her next code carries today's roles.
+    let tuesday = monday
+        .spawn_sibling_with(&[("MONBAN_ROLES__ADMIN", "grace@lab.example.org")])
+        .await;
+    let (url, verifier) = tuesday.authorize_url("wiki", "");
+    let back = tuesday
+        .follow_to_client(&url.replace(&monday.issuer, &tuesday.address), "ada")
+        .await;
+    let code = param(&back, "code").expect("single sign-on still works");
+    let tokens: Value = tuesday.redeem(&code, &verifier).await.json().await.unwrap();
+    assert_eq!(
+        claims_of(tokens["access_token"].as_str().unwrap())["roles"],
+        json!([])
+    );
+
+    // Wednesday's: ada is on no list any more. Her session gets no code (access_denied at the
+    // client), and a code issued on Monday is not redeemed.
+    let wednesday = monday
+        .spawn_sibling_with(&[
+            ("MONBAN_ALLOWED_DOMAINS", "other.example.org"),
+            ("MONBAN_ROLES__ADMIN", "grace@lab.example.org"),
+        ])
+        .await;
+    let (url, _) = wednesday.authorize_url("wiki", "");
+    let refused = wednesday
+        .get_url(&url.replace(&monday.issuer, &wednesday.address))
+        .await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let back = location(&refused);
+    assert_eq!(back.origin().ascii_serialization(), CLIENT_ORIGIN);
+    assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
+    assert_eq!(param(&back, "code"), None);
+    let late = wednesday.redeem(&old_code, &old_verifier).await;
+    let body: Value = late.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("no longer allowed")
     );
 }

@@ -36,7 +36,7 @@ pub async fn authorize(
         session.as_ref(),
         req.query_string(),
         &state.sealer,
-        issuer,
+        &state.config,
         now,
     ) {
         Outcome::ToClient(url) => see_other(url.as_str()),
