@@ -94,6 +94,8 @@ pub struct Client {
     /// PKCE (S256) is required even though the client is confidential (public clients always
     /// need it).
     pub require_pkce: bool,
+    /// Scopes beyond the standard ones (`openid`, `email`, `profile`) this client may be granted.
+    pub allowed_scopes: Vec<String>,
 }
 
 /// How long each kind of credential lives.

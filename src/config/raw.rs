@@ -108,6 +108,8 @@ pub(super) struct RawClient {
     pub(super) post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     pub(super) require_pkce: bool,
+    #[serde(default)]
+    pub(super) allowed_scopes: Vec<String>,
 }
 
 /// A list written either as a TOML array or, from an environment variable, as `a, b, c`.

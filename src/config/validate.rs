@@ -206,6 +206,7 @@ fn validate_clients(raw: Vec<RawClient>) -> Result<Vec<Client>, ConfigError> {
             )?,
             secret: c.secret.filter(|s| !s.expose().is_empty()),
             require_pkce: c.require_pkce,
+            allowed_scopes: scopes(&key, c.allowed_scopes)?,
             id: c.id,
         });
     }
@@ -262,4 +263,22 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// A client's `allowed_scopes`: scope tokens (RFC 6749 §3.3: printable ASCII, no space, quote or
+/// backslash).
+fn scopes(key: &str, list: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    for scope in &list {
+        let ok = !scope.is_empty()
+            && scope
+                .bytes()
+                .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+        if !ok {
+            return Err(ConfigError::new(
+                format!("{key}.allowed_scopes"),
+                format!("{scope:?} is not a scope (printable characters, no spaces or quotes)"),
+            ));
+        }
+    }
+    Ok(list)
 }

@@ -79,6 +79,7 @@ pub fn register_demo_client(config: &mut Config) {
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],
         require_pkce: false,
+        allowed_scopes: vec![],
     });
 }
 

@@ -12,6 +12,7 @@ use url::Url;
 
 use super::error::OAuthError;
 use super::paths::{AUTHORIZE_PATH, LOGIN_PATH};
+use super::scope::granted;
 use crate::config::{Client, Config};
 use crate::session::Session;
 use crate::session::seal::{Purpose, Sealer};
@@ -53,7 +54,7 @@ pub struct AuthorizeRequest {
     pub client: Client,
     /// A redirect URI registered for it.
     pub redirect_uri: Url,
-    /// The requested scope (contains `openid`).
+    /// The granted scope ([`super::scope::granted`]; contains `openid`).
     pub scope: String,
     /// The client's `state`.
     pub state: Option<String>,
@@ -110,7 +111,7 @@ impl AuthorizeRequest {
                 "only response_type=code is supported".into(),
             )));
         }
-        let scope = q.scope.clone().unwrap_or_default();
+        let scope = granted(q.scope.as_deref().unwrap_or_default(), client);
         if !scope.split(' ').any(|s| s == "openid") {
             return Err(fail(OAuthError::InvalidScope(
                 "the scope must contain openid".into(),
@@ -349,6 +350,7 @@ mod tests {
                 redirect_uris: vec![Url::parse("https://wiki.example.org/cb").unwrap()],
                 post_logout_redirect_uris: vec![],
                 require_pkce: false,
+                allowed_scopes: vec![],
             },
             Client {
                 id: "spa".into(),
@@ -356,6 +358,7 @@ mod tests {
                 redirect_uris: vec![Url::parse("https://spa.example.org/cb").unwrap()],
                 post_logout_redirect_uris: vec![],
                 require_pkce: false,
+                allowed_scopes: vec![],
             },
         ]
     }

@@ -5,6 +5,7 @@ use jsonwebtoken::Algorithm;
 use serde::Serialize;
 
 use super::paths::{AUTHORIZE_PATH, JWKS_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH};
+use super::scope::STANDARD_SCOPES;
 
 /// The OpenID Provider Metadata monban publishes. It lists only what works.
 #[derive(Debug, Serialize)]
@@ -58,7 +59,7 @@ impl Discovery {
                 "client_secret_post",
                 "none",
             ],
-            scopes_supported: vec!["openid", "email", "profile"],
+            scopes_supported: STANDARD_SCOPES.to_vec(),
             claims_supported: vec![
                 "iss",
                 "sub",

@@ -15,6 +15,7 @@ use super::authorize::CodeGrant;
 use super::claims::{IdClaims, Profile, access_claims, at_hash};
 use super::error::OAuthError;
 use super::pkce;
+use super::scope::{granted, narrowed};
 use super::token_request::{Grant, TokenRequest};
 use crate::config::{Client, Config, Secret};
 use crate::session::Session;
@@ -58,6 +59,13 @@ impl fmt::Debug for TokenResponse {
     }
 }
 
+/// The scope a token response grants, and the one its new refresh token keeps.
+#[derive(Clone, Copy)]
+struct Scopes<'a> {
+    granted: &'a str,
+    kept: &'a str,
+}
+
 /// Everything `/token` needs: minting, sealing, and the running configuration.
 pub struct TokenService<'a> {
     /// Minting.
@@ -83,9 +91,10 @@ impl TokenService<'_> {
                 code_verifier.as_ref().map(Secret::expose),
                 now,
             ),
-            Grant::RefreshToken { refresh_token } => {
-                self.refresh(request.client, refresh_token, now)
-            }
+            Grant::RefreshToken {
+                refresh_token,
+                scope,
+            } => self.refresh(request.client, refresh_token, scope.as_deref(), now),
         }
     }
 
@@ -115,10 +124,14 @@ impl TokenService<'_> {
             ));
         }
         pkce::check(grant.code_challenge.as_deref(), code_verifier)?;
+        let scope = Scopes {
+            granted: &grant.scope,
+            kept: &grant.scope,
+        };
         self.respond(
             client,
             &self.as_of_today(&grant.session)?,
-            &grant.scope,
+            scope,
             grant.nonce.as_deref(),
             now,
         )
@@ -129,6 +142,7 @@ impl TokenService<'_> {
         &self,
         client: &Client,
         token: &Secret,
+        scope: Option<&str>,
         now: u64,
     ) -> Result<TokenResponse, OAuthError> {
         let grant: RefreshGrant = self
@@ -141,7 +155,22 @@ impl TokenService<'_> {
             ));
         }
         let session = self.as_of_today(&grant.session)?;
-        self.respond(client, &session, &grant.scope, None, now)
+        // What the client may have today: the grant, narrowed as asked, within today's
+        // configuration of the client (an admin may take a scope away).
+        // RFC 6749 §6: the new refresh token keeps the original scope, so a later refresh may ask
+        // for all of it again.
+        let kept = granted(&grant.scope, client);
+        let scope = granted(&narrowed(&grant.scope, scope)?, client);
+        self.respond(
+            client,
+            &session,
+            Scopes {
+                granted: &scope,
+                kept: &kept,
+            },
+            None,
+            now,
+        )
     }
 
     /// The grant's session under the running configuration: still admitted, with today's roles.
@@ -155,7 +184,7 @@ impl TokenService<'_> {
         &self,
         client: &Client,
         session: &Session,
-        scope: &str,
+        scope: Scopes<'_>,
         nonce: Option<&str>,
         now: u64,
     ) -> Result<TokenResponse, OAuthError> {
@@ -165,7 +194,7 @@ impl TokenService<'_> {
             issuer,
             session,
             &client.id,
-            scope,
+            scope.granted,
             now,
             lifetimes.access_token.as_secs(),
         );
@@ -190,7 +219,7 @@ impl TokenService<'_> {
             .map_err(|e| OAuthError::ServerError(format!("signing the ID token: {e}")))?;
         let refresh = RefreshGrant {
             client_id: client.id.clone(),
-            scope: scope.to_string(),
+            scope: scope.kept.to_string(),
             session: session.clone(),
         };
         Ok(TokenResponse {
@@ -203,7 +232,7 @@ impl TokenService<'_> {
                 &refresh,
                 now + lifetimes.refresh_token.as_secs(),
             ),
-            scope: scope.to_string(),
+            scope: scope.granted.to_string(),
         })
     }
 }

@@ -46,4 +46,5 @@ pub mod grants;
 pub mod logout;
 pub mod paths;
 pub mod pkce;
+pub mod scope;
 pub mod token_request;

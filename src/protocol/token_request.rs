@@ -27,6 +27,8 @@ pub struct TokenForm {
     pub client_id: Option<String>,
     /// `client_secret_post`.
     pub client_secret: Option<Secret>,
+    /// A narrower scope for a refresh.
+    pub scope: Option<String>,
 }
 
 /// What the client asks for.
@@ -45,6 +47,8 @@ pub enum Grant {
     RefreshToken {
         /// The sealed refresh token.
         refresh_token: Secret,
+        /// A narrower scope than the one granted, if asked.
+        scope: Option<String>,
     },
 }
 
@@ -77,6 +81,7 @@ impl<'c> TokenRequest<'c> {
                     .refresh_token
                     .clone()
                     .ok_or_else(|| missing("refresh_token"))?,
+                scope: form.scope.clone(),
             },
             Some(other) => {
                 return Err(OAuthError::UnsupportedGrantType(format!(
@@ -157,6 +162,7 @@ mod tests {
                 redirect_uris: vec![Url::parse("https://wiki.example.org/cb").unwrap()],
                 post_logout_redirect_uris: vec![],
                 require_pkce: false,
+                allowed_scopes: vec![],
             },
             Client {
                 id: "spa".into(),
@@ -164,6 +170,7 @@ mod tests {
                 redirect_uris: vec![Url::parse("https://spa.example.org/cb").unwrap()],
                 post_logout_redirect_uris: vec![],
                 require_pkce: false,
+                allowed_scopes: vec![],
             },
         ]
     }

@@ -177,3 +177,60 @@ async fn todays_configuration_decides_every_code_and_its_roles() {
             .contains("no longer allowed")
     );
 }
+
+#[tokio::test]
+async fn only_the_scopes_monban_grants_reach_a_token_and_a_refresh_never_widens_them() {
+    let app = TestApp::builder().provider().spawn().await;
+    // wiki may have inventory:read (its allowed_scopes) but not inventory:write.
+    let (url, verifier) = app.authorize_url("wiki", "");
+    let url = url.replace(
+        "scope=openid+email",
+        "scope=openid+inventory%3Awrite+inventory%3Aread+email",
+    );
+    let back = app.follow_to_client(&url, "ada").await;
+    let code = param(&back, "code").unwrap();
+    let tokens: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
+    assert_eq!(tokens["scope"], "openid inventory:read email");
+    let access = claims_of(tokens["access_token"].as_str().unwrap());
+    assert_eq!(access["scope"], "openid inventory:read email");
+
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let browser = &app;
+    let refresh_with = |scope: &'static str| async move {
+        browser
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh),
+                ("client_id", "wiki"),
+                ("client_secret", WIKI_SECRET),
+                ("scope", scope),
+            ])
+            .await
+    };
+    let wider: Value = refresh_with("openid inventory:write")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wider["error"], "invalid_scope", "{wider}");
+    assert!(wider.get("access_token").is_none());
+    let narrower: Value = refresh_with("openid").await.json().await.unwrap();
+    assert_eq!(narrower["scope"], "openid");
+    assert_eq!(
+        claims_of(narrower["access_token"].as_str().unwrap())["scope"],
+        "openid"
+    );
+    // The new refresh token keeps the original grant (RFC 6749 §6).
+    let again: Value = app
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", narrower["refresh_token"].as_str().unwrap()),
+            ("client_id", "wiki"),
+            ("client_secret", WIKI_SECRET),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["scope"], "openid inventory:read email");
+}

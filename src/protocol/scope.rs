@@ -1,0 +1,80 @@
+//! Scopes are what monban grants, not what a client asks for: the standard ones monban serves
+//! plus those configured for the client (`allowed_scopes`). Anything else is dropped, as OIDC Core
+//! §3.1.2.1 says unknown scopes are ignored, so `scope=openid inventory:write` never reaches a
+//! token unless the admin allowed `inventory:write` for that client.
+
+use super::error::OAuthError;
+use crate::config::Client;
+
+/// The scopes every client may be granted.
+pub const STANDARD_SCOPES: &[&str] = &["openid", "email", "profile"];
+
+/// What `client` is granted of the space-separated `requested`: in the order asked, once each.
+pub fn granted(requested: &str, client: &Client) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for scope in requested.split(' ').filter(|s| !s.is_empty()) {
+        let allowed =
+            STANDARD_SCOPES.contains(&scope) || client.allowed_scopes.iter().any(|a| a == scope);
+        if allowed && !out.contains(&scope) {
+            out.push(scope);
+        }
+    }
+    out.join(" ")
+}
+
+/// The scope of a refresh (RFC 6749 §6): the original grant when none is asked, a subset of it
+/// when one is, never more.
+pub fn narrowed(original: &str, requested: Option<&str>) -> Result<String, OAuthError> {
+    let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(original.to_string());
+    };
+    let had: Vec<&str> = original.split(' ').collect();
+    let mut out: Vec<&str> = Vec::new();
+    for scope in requested.split(' ').filter(|s| !s.is_empty()) {
+        if !had.contains(&scope) {
+            return Err(OAuthError::InvalidScope(format!(
+                "the scope {scope} was not granted to this refresh token"
+            )));
+        }
+        if !out.contains(&scope) {
+            out.push(scope);
+        }
+    }
+    Ok(out.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(allowed: &[&str]) -> Client {
+        Client {
+            id: "wiki".into(),
+            secret: None,
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            require_pkce: false,
+            allowed_scopes: allowed.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_standard_and_configured_scopes_are_granted() {
+        let c = client(&["inventory:read"]);
+        assert_eq!(
+            granted("openid inventory:write inventory:read email openid", &c),
+            "openid inventory:read email"
+        );
+        assert_eq!(granted("openid  profile", &client(&[])), "openid profile");
+    }
+
+    #[test]
+    fn a_refresh_may_narrow_the_scope_but_never_widen_it() {
+        assert_eq!(narrowed("openid email", None).unwrap(), "openid email");
+        assert_eq!(narrowed("openid email", Some("openid")).unwrap(), "openid");
+        assert!(matches!(
+            narrowed("openid", Some("openid email")),
+            Err(OAuthError::InvalidScope(_))
+        ));
+    }
+}
