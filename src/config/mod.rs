@@ -96,6 +96,21 @@ pub struct Client {
     pub require_pkce: bool,
     /// Scopes beyond the standard ones (`openid`, `email`, `profile`) this client may be granted.
     pub allowed_scopes: Vec<String>,
+    /// This client's own end of a refresh chain after the sign-in; `None`: the confidential
+    /// default (`refresh_token_absolute_ttl_secs`), or for a public client the SSO session's
+    /// lifetime (`session_ttl_secs`).
+    pub refresh_token_absolute_ttl: Option<Duration>,
+}
+
+impl Client {
+    /// How long after the sign-in this client's refresh chain ends.
+    pub fn refresh_chain(&self, lifetimes: &Lifetimes) -> Duration {
+        match (self.refresh_token_absolute_ttl, &self.secret) {
+            (Some(ttl), _) => ttl,
+            (None, Some(_)) => lifetimes.refresh_token_absolute,
+            (None, None) => lifetimes.session,
+        }
+    }
 }
 
 /// How long each kind of credential lives.
@@ -105,8 +120,11 @@ pub struct Lifetimes {
     pub access_token: Duration,
     /// ID tokens.
     pub id_token: Duration,
-    /// Refresh tokens.
+    /// A refresh token's idle lifetime: each refresh seals a new one for this long.
     pub refresh_token: Duration,
+    /// How long after the sign-in (`auth_time`) a confidential client's refresh chain ends, however
+    /// often it refreshes.
+    pub refresh_token_absolute: Duration,
     /// The browser's SSO session.
     pub session: Duration,
 }

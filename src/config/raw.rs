@@ -37,6 +37,8 @@ pub(super) struct RawConfig {
     pub(super) id_token_ttl_secs: u64,
     #[serde(default = "default_refresh_ttl")]
     pub(super) refresh_token_ttl_secs: u64,
+    #[serde(default = "default_refresh_absolute_ttl")]
+    pub(super) refresh_token_absolute_ttl_secs: u64,
     #[serde(default = "default_session_ttl")]
     pub(super) session_ttl_secs: u64,
     #[serde(default = "default_jwks_max_age")]
@@ -110,6 +112,7 @@ pub(super) struct RawClient {
     pub(super) require_pkce: bool,
     #[serde(default)]
     pub(super) allowed_scopes: Vec<String>,
+    pub(super) refresh_token_absolute_ttl_secs: Option<u64>,
 }
 
 /// A list written either as a TOML array or, from an environment variable, as `a, b, c`.
@@ -158,7 +161,12 @@ fn default_access_ttl() -> u64 {
 fn default_id_ttl() -> u64 {
     3600
 }
+// A lab: a refresh token unused for two weeks ends (sign in again, one click with SSO), and no
+// chain outlives a month after the sign-in that started it.
 fn default_refresh_ttl() -> u64 {
+    14 * 24 * 3600
+}
+fn default_refresh_absolute_ttl() -> u64 {
     30 * 24 * 3600
 }
 fn default_session_ttl() -> u64 {

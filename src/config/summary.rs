@@ -73,6 +73,10 @@ impl Config {
             "refresh_token_ttl_secs",
             l.refresh_token.as_secs().to_string(),
         );
+        line(
+            "refresh_token_absolute_ttl_secs",
+            l.refresh_token_absolute.as_secs().to_string(),
+        );
         line("session_ttl_secs", l.session.as_secs().to_string());
         line("jwks_max_age_secs", self.jwks_max_age.as_secs().to_string());
         line(

@@ -135,6 +135,10 @@ impl RawConfig {
             access_token: secs("access_token_ttl_secs", self.access_token_ttl_secs)?,
             id_token: secs("id_token_ttl_secs", self.id_token_ttl_secs)?,
             refresh_token: secs("refresh_token_ttl_secs", self.refresh_token_ttl_secs)?,
+            refresh_token_absolute: secs(
+                "refresh_token_absolute_ttl_secs",
+                self.refresh_token_absolute_ttl_secs,
+            )?,
             session: secs("session_ttl_secs", self.session_ttl_secs)?,
         };
         Ok(Config {
@@ -207,6 +211,15 @@ fn validate_clients(raw: Vec<RawClient>) -> Result<Vec<Client>, ConfigError> {
             secret: c.secret.filter(|s| !s.expose().is_empty()),
             require_pkce: c.require_pkce,
             allowed_scopes: scopes(&key, c.allowed_scopes)?,
+            refresh_token_absolute_ttl: match c.refresh_token_absolute_ttl_secs {
+                Some(0) => {
+                    return Err(ConfigError::new(
+                        format!("{key}.refresh_token_absolute_ttl_secs"),
+                        "must be at least 1 second",
+                    ));
+                }
+                other => other.map(Duration::from_secs),
+            },
             id: c.id,
         });
     }

@@ -80,6 +80,7 @@ pub fn register_demo_client(config: &mut Config) {
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],
         require_pkce: false,
         allowed_scopes: vec![],
+        refresh_token_absolute_ttl: None,
     });
 }
 

@@ -19,7 +19,7 @@ use super::middleware::request_log::log_request;
 use super::middleware::security_headers::security_headers;
 use super::middleware::size_limits::{form_config, reject_oversized};
 use super::pages::STYLESHEET_PATH;
-use super::state::AppState;
+use super::state::{AppState, Clock};
 use crate::config::Config;
 use crate::keys::KeyStore;
 use crate::protocol::paths::{
@@ -85,8 +85,18 @@ impl Application {
     /// Builds the server on a bound listener (tests bind port 0 and put the port in the issuer).
     /// Must run inside an actix or tokio runtime.
     pub fn build(config: &Config, keys: &KeyStore, listener: TcpListener) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, keys, listener, Clock::system())
+    }
+
+    /// [`Application::build`] with a clock of the caller's (tests move it to test lifetimes).
+    pub fn build_with_clock(
+        config: &Config,
+        keys: &KeyStore,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let state = Data::new(AppState::new(config, keys)?);
+        let state = Data::new(AppState::new(config, keys, clock)?);
         let https = config.issuer.scheme() == "https";
         let server = HttpServer::new(move || {
             App::new()

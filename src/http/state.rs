@@ -2,6 +2,9 @@
 //! immutable while the process lives (the upstream client's discovery and JWKS caches aside,
 //! which any instance can refill).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use actix_web::HttpRequest;
 use anyhow::Context;
 
@@ -15,8 +18,33 @@ use crate::protocol::paths::CALLBACK_PATH;
 use crate::session::Session;
 use crate::session::cookies::CookieNames;
 use crate::session::seal::{Purpose, Sealer};
-use crate::tokens::Tokens;
+use crate::tokens::{Tokens, unix_now};
 use crate::upstream::Upstream;
+
+/// Where handlers read the time: the system clock, or one a test sets (so lifetimes of days are
+/// tested without waiting). Nothing below the handlers reads a clock; they pass `now` down.
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Option<Arc<AtomicU64>>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self(None)
+    }
+
+    /// A clock that reads `at` (seconds since the epoch), which its owner moves.
+    pub fn manual(at: Arc<AtomicU64>) -> Self {
+        Self(Some(at))
+    }
+
+    /// Seconds since the epoch.
+    pub fn now(&self) -> u64 {
+        match &self.0 {
+            Some(at) => at.load(Ordering::Relaxed),
+            None => unix_now(),
+        }
+    }
+}
 
 /// What every handler may read.
 #[derive(Debug)]
@@ -37,12 +65,14 @@ pub struct AppState {
     pub cookies: CookieNames,
     /// This instance's per-address counters for the login and token endpoints.
     pub rate_limit: RateLimit,
+    /// The time, as handlers read it.
+    pub clock: Clock,
 }
 
 impl AppState {
     /// Serializes the documents that never change while the process lives and derives the
     /// sealing keys ([`Sealer::from_config`]).
-    pub fn new(config: &Config, keys: &KeyStore) -> anyhow::Result<Self> {
+    pub fn new(config: &Config, keys: &KeyStore, clock: Clock) -> anyhow::Result<Self> {
         let max_age = config.jwks_max_age.as_secs();
         let discovery = Discovery::new(config.issuer_str(), keys.algorithms());
         let redirect_uri = url::Url::parse(&format!("{}{CALLBACK_PATH}", config.issuer_str()))
@@ -56,7 +86,13 @@ impl AppState {
             upstream: Upstream::new(&config.upstream, redirect_uri),
             cookies: CookieNames::new(config.issuer.scheme() == "https"),
             rate_limit: RateLimit::new(&config.rate_limit),
+            clock,
         })
+    }
+
+    /// Seconds since the epoch, from this state's clock.
+    pub fn now(&self) -> u64 {
+        self.clock.now()
     }
 
     /// The signed-in user at `now`, if the request carries a valid session cookie.

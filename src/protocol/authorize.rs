@@ -351,6 +351,7 @@ mod tests {
                 post_logout_redirect_uris: vec![],
                 require_pkce: false,
                 allowed_scopes: vec![],
+                refresh_token_absolute_ttl: None,
             },
             Client {
                 id: "spa".into(),
@@ -359,6 +360,7 @@ mod tests {
                 post_logout_redirect_uris: vec![],
                 require_pkce: false,
                 allowed_scopes: vec![],
+                refresh_token_absolute_ttl: None,
             },
         ]
     }

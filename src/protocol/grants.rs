@@ -1,8 +1,10 @@
 //! Redeeming a parsed [`TokenRequest`]: codes and refresh tokens are opened, checked against the
 //! client (and the redirect URI and PKCE for a code), and answered with freshly minted tokens.
 //!
-//! A refresh token is the user, the client and the scope, sealed for `refresh_token_ttl_secs`:
-//! not a database row. Every redemption, of a code or a refresh token, re-checks the running
+//! A refresh token is the user, the client and the scope, sealed for `refresh_token_ttl_secs` (its
+//! idle lifetime) but never past the sign-in plus the client's absolute lifetime
+//! (`refresh_token_absolute_ttl_secs`, or the session's for a public client): a stolen refresh
+//! token cannot renew itself forever. Not a database row. Every redemption, of a code or a refresh token, re-checks the running
 //! allow-list and recomputes roles: a user removed from the configuration, or a role taken away,
 //! counts from the next request, whatever the session or the grant says.
 
@@ -154,6 +156,11 @@ impl TokenService<'_> {
                 "the refresh token was issued to another client".into(),
             ));
         }
+        if now >= self.chain_end(client, &grant.session) {
+            return Err(OAuthError::InvalidGrant(
+                "the sign-in is too old to refresh: sign in again".into(),
+            ));
+        }
         let session = self.as_of_today(&grant.session)?;
         // What the client may have today: the grant, narrowed as asked, within today's
         // configuration of the client (an admin may take a scope away).
@@ -171,6 +178,13 @@ impl TokenService<'_> {
             None,
             now,
         )
+    }
+
+    /// When `client`'s refresh chain for `session` ends: the sign-in plus the client's absolute
+    /// lifetime ([`Client::refresh_chain`]), under today's configuration.
+    fn chain_end(&self, client: &Client, session: &Session) -> u64 {
+        let chain = client.refresh_chain(&self.config.lifetimes);
+        session.auth_time.saturating_add(chain.as_secs())
     }
 
     /// The grant's session under the running configuration: still admitted, with today's roles.
@@ -227,10 +241,11 @@ impl TokenService<'_> {
             token_type: "Bearer",
             expires_in: lifetimes.access_token.as_secs(),
             id_token,
+            // Idle for at most `refresh_token_ttl_secs`, and never past the end of the chain.
             refresh_token: self.sealer.seal(
                 Purpose::RefreshToken,
                 &refresh,
-                now + lifetimes.refresh_token.as_secs(),
+                (now + lifetimes.refresh_token.as_secs()).min(self.chain_end(client, session)),
             ),
             scope: scope.granted.to_string(),
         })

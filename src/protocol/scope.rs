@@ -55,6 +55,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             require_pkce: false,
             allowed_scopes: allowed.iter().map(|s| s.to_string()).collect(),
+            refresh_token_absolute_ttl: None,
         }
     }
 

@@ -163,6 +163,7 @@ mod tests {
                 post_logout_redirect_uris: vec![],
                 require_pkce: false,
                 allowed_scopes: vec![],
+                refresh_token_absolute_ttl: None,
             },
             Client {
                 id: "spa".into(),
@@ -171,6 +172,7 @@ mod tests {
                 post_logout_redirect_uris: vec![],
                 require_pkce: false,
                 allowed_scopes: vec![],
+                refresh_token_absolute_ttl: None,
             },
         ]
     }

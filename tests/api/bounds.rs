@@ -234,3 +234,82 @@ async fn only_the_scopes_monban_grants_reach_a_token_and_a_refresh_never_widens_
         .unwrap();
     assert_eq!(again["scope"], "openid inventory:read email");
 }
+
+const DAY: u64 = 24 * 3600;
+
+/// A refresh of `token` by `client` (`wiki` with its secret, or the public `spa`).
+async fn refresh(app: &TestApp, client: &str, token: &str) -> Value {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("client_id", client),
+    ];
+    if client == "wiki" {
+        form.push(("client_secret", WIKI_SECRET));
+    }
+    app.token(&form).await.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_refresh_chain_ends_a_month_after_the_sign_in_however_often_it_refreshes() {
+    let app = TestApp::builder().provider().manual_clock().spawn().await;
+    let mut token = app.tokens_for("ada").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Used every 13 days (within the 14-day idle lifetime), it renews itself, until the 30th day.
+    for _ in 0..2 {
+        app.advance_clock(13 * DAY);
+        let refreshed = refresh(&app, "wiki", &token).await;
+        token = refreshed["refresh_token"]
+            .as_str()
+            .expect("renews")
+            .to_string();
+    }
+    app.advance_clock(4 * DAY + 1);
+    let ended = refresh(&app, "wiki", &token).await;
+    assert_eq!(ended["error"], "invalid_grant", "{ended}");
+    assert!(ended.get("access_token").is_none());
+
+    // Left unused for more than the idle lifetime, a young chain ends too.
+    let app = TestApp::builder().provider().manual_clock().spawn().await;
+    let token = app.tokens_for("ada").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.advance_clock(14 * DAY + 1);
+    let idle = refresh(&app, "wiki", &token).await;
+    assert_eq!(idle["error"], "invalid_grant", "{idle}");
+    assert!(
+        idle["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+}
+
+#[tokio::test]
+async fn a_public_clients_refresh_chain_ends_with_the_session() {
+    let app = TestApp::builder().provider().manual_clock().spawn().await;
+    let (code, verifier) = app.code_for("spa", "ada").await;
+    let spa_cb = format!("{CLIENT_ORIGIN}/spa/callback");
+    let tokens: Value = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &spa_cb),
+            ("code_verifier", &verifier),
+            ("client_id", "spa"),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["refresh_token"].as_str().unwrap();
+    app.advance_clock(11 * 3600);
+    assert!(refresh(&app, "spa", token).await["access_token"].is_string());
+    // The SSO session lasts 12 hours (session_ttl_secs); so does a public client's chain.
+    app.advance_clock(3600 + 1);
+    let ended = refresh(&app, "spa", token).await;
+    assert_eq!(ended["error"], "invalid_grant", "{ended}");
+}

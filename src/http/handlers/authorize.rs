@@ -8,7 +8,6 @@ use super::see_other;
 use crate::http::error::refusal_page;
 use crate::http::state::AppState;
 use crate::protocol::authorize::{AuthorizeError, AuthorizeQuery, AuthorizeRequest, Outcome};
-use crate::tokens::unix_now;
 
 /// The authorization endpoint.
 pub async fn authorize(
@@ -30,7 +29,7 @@ pub async fn authorize(
         }
         Err(AuthorizeError::Redirect(r)) => return see_other(r.url(issuer).as_str()),
     };
-    let now = unix_now();
+    let now = state.now();
     let session = state.session(&req, now);
     match request.decide(
         session.as_ref(),

@@ -8,7 +8,6 @@ use crate::http::error::sign_in_page;
 use crate::http::state::AppState;
 use crate::session::seal::Purpose;
 use crate::session::sign_in::{self, Callback};
-use crate::tokens::unix_now;
 
 /// Query of `/callback`.
 #[derive(Debug, Deserialize)]
@@ -31,7 +30,7 @@ pub async fn callback(
         error: query.error.is_some(),
         binding_cookie: binding.as_ref().map(|c| c.value()),
     };
-    let now = unix_now();
+    let now = state.now();
     match sign_in::complete(received, &state.sealer, &state.upstream, &state.config, now).await {
         Ok((session, return_to)) => {
             tracing::info!(email = session.email.as_str(), "signed in");

@@ -6,12 +6,11 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use crate::http::pages;
 use crate::http::state::AppState;
-use crate::tokens::unix_now;
 
 /// The home page.
 pub async fn home(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     let org = &state.config.org_name;
-    let page = match state.session(&req, unix_now()) {
+    let page = match state.session(&req, state.now()) {
         Some(session) => pages::signed_in(org, &session),
         None => pages::signed_out(org),
     };

@@ -7,7 +7,6 @@ use serde::Deserialize;
 use crate::http::error::sign_in_page;
 use crate::http::state::AppState;
 use crate::session::sign_in::{self, SignInError};
-use crate::tokens::unix_now;
 use crate::upstream::AuthorizationRequest;
 
 /// Query of `/login`.
@@ -27,7 +26,7 @@ pub async fn login(
     query: Query<LoginQuery>,
     state: Data<AppState>,
 ) -> HttpResponse {
-    let now = unix_now();
+    let now = state.now();
     let binding = req.cookie(state.cookies.binding);
     let begun = sign_in::begin(
         &state.sealer,

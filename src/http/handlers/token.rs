@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::http::error::oauth_response;
 use crate::http::state::AppState;
 use crate::protocol::token_request::{TokenForm, TokenRequest};
-use crate::tokens::unix_now;
 
 /// The token endpoint: `authorization_code` and `refresh_token` grants.
 pub async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<AppState>) -> HttpResponse {
@@ -16,7 +15,7 @@ pub async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<AppState
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let issued = TokenRequest::parse(authorization, &form, &state.config.clients)
-        .and_then(|request| state.token_service().issue(&request, unix_now()));
+        .and_then(|request| state.token_service().issue(&request, state.now()));
     match issued {
         Ok(response) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -9,13 +9,13 @@ use crate::http::error::oauth_response;
 use crate::http::state::AppState;
 use crate::protocol::claims::{AccessClaims, Profile};
 use crate::protocol::error::OAuthError;
-use crate::tokens::{TYP_ACCESS_TOKEN, unix_now};
+use crate::tokens::TYP_ACCESS_TOKEN;
 
 /// The UserInfo endpoint.
 pub async fn userinfo(auth: BearerAuth, state: Data<AppState>) -> HttpResponse {
     let verified = state
         .tokens
-        .verify::<AccessClaims>(auth.token(), TYP_ACCESS_TOKEN, unix_now());
+        .verify::<AccessClaims>(auth.token(), TYP_ACCESS_TOKEN, state.now());
     match verified {
         Ok(claims) => {
             let mut body = serde_json::to_value(Profile::of_access_token(&claims))

@@ -9,11 +9,13 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use monban::config::Config;
 use monban::dev::mock_upstream::{Fault, MockOptions, MockUpstream};
 use monban::http::Application;
+use monban::http::state::Clock;
 use monban::keys::{KeyAlg, KeyStore};
 use monban::tokens::Tokens;
 use reqwest::Url;
@@ -97,6 +99,8 @@ struct Setup {
     env: Vec<(String, String)>,
     /// `None`: a fresh browser.
     browser: Option<reqwest::Client>,
+    /// `None`: the system clock.
+    clock: Option<Arc<AtomicU64>>,
 }
 
 /// How a test's monban differs from the base configuration; [`TestAppBuilder::spawn`] starts it.
@@ -106,6 +110,7 @@ pub struct TestAppBuilder {
     upstream: Option<(String, Option<Arc<MockUpstream>>)>,
     clients: bool,
     env: Vec<(String, String)>,
+    clock: Option<Arc<AtomicU64>>,
 }
 
 impl TestApp {
@@ -118,7 +123,19 @@ impl TestApp {
             upstream: None,
             clients: false,
             env: Vec::new(),
+            clock: None,
         }
+    }
+
+    /// Moves this instance's clock (and its siblings') `secs` forward; see
+    /// [`TestAppBuilder::manual_clock`].
+    pub fn advance_clock(&self, secs: u64) {
+        let clock = self
+            .setup
+            .clock
+            .as_ref()
+            .expect("built with manual_clock()");
+        clock.fetch_add(secs, Ordering::Relaxed);
     }
 }
 
@@ -165,6 +182,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Its handlers read a clock the test moves ([`TestApp::advance_clock`]), starting now.
+    pub fn manual_clock(mut self) -> Self {
+        self.clock = Some(Arc::new(AtomicU64::new(monban::tokens::unix_now())));
+        self
+    }
+
     /// Extra configuration, which its siblings inherit.
     pub fn env(mut self, extra: &[(&str, &str)]) -> Self {
         self.env.extend(owned(extra));
@@ -194,6 +217,7 @@ impl TestAppBuilder {
             mock: mock.flatten(),
             env,
             browser: None,
+            clock: self.clock,
         }
         .launch()
         .await
@@ -224,7 +248,8 @@ impl Setup {
         let issuer = self.issuer.clone().unwrap_or_else(|| address.clone());
         let config = self.config(&issuer, None);
         let keys = KeyStore::load(&config).unwrap();
-        let app = Application::build(&config, &keys, listener).unwrap();
+        let clock = self.clock.clone().map_or_else(Clock::system, Clock::manual);
+        let app = Application::build_with_clock(&config, &keys, listener, clock).unwrap();
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         let client = self.browser.clone().unwrap_or_else(|| {
