@@ -44,6 +44,9 @@ pub struct Claims {
     /// The token's unique id.
     #[serde(default)]
     pub jti: String,
+    /// When the user signed in, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
     /// The client the token was issued to.
     #[serde(default)]
     pub client_id: Option<String>,

@@ -18,6 +18,7 @@ mod email;
 pub mod policy;
 mod raw;
 mod secret;
+mod sign_outs;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ mod validate;
 
 pub use email::{normalize_domain, normalize_email};
 pub use secret::{Secret, decode_secret, generate_session_secret};
+pub use sign_outs::SignOuts;
 
 use raw::{RawConfig, from_config_crate};
 
@@ -152,6 +154,8 @@ pub struct Config {
     pub allowed_emails: Vec<String>,
     /// Role name to the (lower-case) emails that hold it.
     pub roles: BTreeMap<String, Vec<String>>,
+    /// The admin's sign-out switch: sign-ins before these times are void.
+    pub sign_outs: SignOuts,
     /// Secrets that seal login state and sessions; the first seals, all open. Empty: derived from
     /// the signing keys.
     pub session_secrets: Vec<Secret>,

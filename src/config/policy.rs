@@ -25,6 +25,8 @@ pub enum Denial {
     EmailNotVerified,
     /// The address is on no allow-list.
     NotAllowed,
+    /// The administrator signed this sign-in out (`sign_outs`, `sign_out_before`).
+    SignedOut,
 }
 
 /// Admits `identity` if its verified email is listed in `allowed_emails` or any role, or its

@@ -27,6 +27,9 @@ pub(super) struct RawConfig {
     pub(super) allowed_emails: CommaList,
     #[serde(default)]
     pub(super) roles: BTreeMap<String, CommaList>,
+    pub(super) sign_out_before: Option<String>,
+    #[serde(default)]
+    pub(super) sign_outs: SignOutList,
     #[serde(default)]
     pub(super) session_secrets: SecretList,
     #[serde(default)]
@@ -113,6 +116,35 @@ pub(super) struct RawClient {
     #[serde(default)]
     pub(super) allowed_scopes: Vec<String>,
     pub(super) refresh_token_absolute_ttl_secs: Option<u64>,
+}
+
+/// `sign_outs`: a TOML table (`"ada@lab.example.org" = "2026-12-01T09:30:00Z"`) or, from
+/// `MONBAN_SIGN_OUTS`, `address=time, address=time`.
+#[derive(Default, Deserialize)]
+#[serde(from = "TableOrString")]
+pub(super) struct SignOutList(pub(super) Vec<(String, String)>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TableOrString {
+    Table(BTreeMap<String, String>),
+    String(String),
+}
+
+impl From<TableOrString> for SignOutList {
+    fn from(v: TableOrString) -> Self {
+        SignOutList(match v {
+            TableOrString::Table(t) => t.into_iter().collect(),
+            TableOrString::String(s) => s
+                .split(',')
+                .filter(|e| !e.trim().is_empty())
+                .map(|e| match e.split_once('=') {
+                    Some((k, v)) => (k.trim().to_string(), v.trim().to_string()),
+                    None => (e.trim().to_string(), String::new()),
+                })
+                .collect(),
+        })
+    }
 }
 
 /// A list written either as a TOML array or, from an environment variable, as `a, b, c`.

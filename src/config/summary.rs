@@ -39,6 +39,18 @@ impl Config {
         for (role, members) in &self.roles {
             line(&format!("roles.{role}"), list(members));
         }
+        let when = |secs: u64| {
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+            )
+            .to_string()
+        };
+        if let Some(t) = self.sign_outs.everyone_before {
+            line("sign_out_before", when(t));
+        }
+        for (email, t) in &self.sign_outs.by_email {
+            line(&format!("sign_outs.{email}"), when(*t));
+        }
         line(
             "session_secrets",
             if self.session_secrets.is_empty() {

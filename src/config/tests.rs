@@ -120,3 +120,24 @@ fn secrets_never_show_in_debug_output() {
     let s = Secret::new("hunter2");
     assert!(!format!("{s:?}").contains("hunter2"));
 }
+
+#[test]
+fn sign_outs_come_from_a_toml_table_with_addresses_as_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("monban.toml");
+    std::fs::write(
+        &file,
+        "sign_out_before = \"2026-11-30T00:00:00Z\"\n\n[sign_outs]\n\"ada@lab.example.org\" = \"2026-12-01T09:30:00Z\"\n",
+    )
+    .unwrap();
+    let c = Config::load(&env(&[
+        ("MONBAN_ISSUER", "https://login.example.org"),
+        ("MONBAN_CONFIG", file.to_str().unwrap()),
+    ]))
+    .unwrap();
+    assert_eq!(c.sign_outs.everyone_before, Some(1_795_996_800));
+    assert_eq!(
+        c.sign_outs.by_email.get("ada@lab.example.org"),
+        Some(&1_796_117_400)
+    );
+}

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::raw::{RawClient, RawConfig};
 use super::secret::check_session_secret;
-use super::{Client, Config, ConfigError, Lifetimes, RateLimitSettings, Upstream};
+use super::{Client, Config, ConfigError, Lifetimes, RateLimitSettings, SignOuts, Upstream};
 
 impl RawConfig {
     pub(super) fn validate(self, port: Option<&str>) -> Result<Config, ConfigError> {
@@ -85,6 +85,7 @@ impl RawConfig {
                 })
                 .collect()
         };
+        let sign_outs = SignOuts::parse(self.sign_out_before.as_deref(), self.sign_outs.0)?;
         let mut roles = BTreeMap::new();
         for (role, members) in self.roles {
             let members = emails(&format!("roles.{role}"), members.0)?;
@@ -152,6 +153,7 @@ impl RawConfig {
             allowed_domains,
             allowed_emails,
             roles,
+            sign_outs,
             session_secrets: self.session_secrets.0,
             clients,
             lifetimes,

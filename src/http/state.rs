@@ -95,10 +95,19 @@ impl AppState {
         self.clock.now()
     }
 
-    /// The signed-in user at `now`, if the request carries a valid session cookie.
+    /// The signed-in user at `now`, if the request carries a valid session cookie that the
+    /// administrator has not signed out.
     pub fn session(&self, req: &HttpRequest, now: u64) -> Option<Session> {
         let cookie = req.cookie(self.cookies.session)?;
-        self.sealer.open(Purpose::Session, cookie.value(), now).ok()
+        let session: Session = self
+            .sealer
+            .open(Purpose::Session, cookie.value(), now)
+            .ok()?;
+        let signed_out = self
+            .config
+            .sign_outs
+            .signed_out(&session.email, session.auth_time);
+        (!signed_out).then_some(session)
     }
 
     /// The token endpoint's service over this state.

@@ -71,6 +71,7 @@ pub fn access_claims(
         exp: now + ttl_secs,
         iat: now,
         jti: random_token(),
+        auth_time: Some(session.auth_time),
         client_id: Some(client_id.to_string()),
         scope: scope.to_string(),
         email: Some(session.email.clone()),
@@ -160,6 +161,7 @@ mod tests {
             keys,
             [
                 "aud",
+                "auth_time",
                 "client_id",
                 "email",
                 "email_verified",

@@ -19,6 +19,7 @@ use super::error::OAuthError;
 use super::pkce;
 use super::scope::{granted, narrowed};
 use super::token_request::{Grant, TokenRequest};
+use crate::config::policy::Denial;
 use crate::config::{Client, Config, Secret};
 use crate::session::Session;
 use crate::session::seal::{Purpose, SealError, Sealer};
@@ -189,8 +190,14 @@ impl TokenService<'_> {
 
     /// The grant's session under the running configuration: still admitted, with today's roles.
     fn as_of_today(&self, session: &Session) -> Result<Session, OAuthError> {
-        session.as_of(self.config).map_err(|_| {
-            OAuthError::InvalidGrant("the user is no longer allowed to sign in".into())
+        session.as_of(self.config).map_err(|denial| {
+            OAuthError::InvalidGrant(
+                match denial {
+                    Denial::SignedOut => "the administrator signed this sign-in out: sign in again",
+                    _ => "the user is no longer allowed to sign in",
+                }
+                .into(),
+            )
         })
     }
 

@@ -36,9 +36,12 @@ pub struct Session {
 }
 
 impl Session {
-    /// This session under today's configuration: still admitted, with today's roles. The session
-    /// proves who signed in, not what they may do.
+    /// This session under today's configuration: not signed out by the administrator, still
+    /// admitted, with today's roles. The session proves who signed in, not what they may do.
     pub fn as_of(&self, config: &Config) -> Result<Session, Denial> {
+        if config.sign_outs.signed_out(&self.email, self.auth_time) {
+            return Err(Denial::SignedOut);
+        }
         let roles = policy::admit(config, &self.claimant())?;
         Ok(Session {
             roles,

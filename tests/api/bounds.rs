@@ -313,3 +313,65 @@ async fn a_public_clients_refresh_chain_ends_with_the_session() {
     let ended = refresh(&app, "spa", token).await;
     assert_eq!(ended["error"], "invalid_grant", "{ended}");
 }
+
+/// `secs` since the epoch as RFC 3339, as an admin writes it.
+fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_admins_sign_out_switch_voids_every_older_sign_in_everywhere_monban_checks() {
+    let before = TestApp::builder().provider().spawn().await;
+    let tokens = before.tokens_for("ada").await;
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_string();
+    let auth_time = claims_of(&access)["auth_time"].as_u64().unwrap();
+    let (code, verifier) = before.code_for("wiki", "ada").await;
+
+    // The admin signs ada out as of a second after she signed in.
+    let cutoff = rfc3339(auth_time + 1);
+    let after = before
+        .spawn_sibling_with(&[("MONBAN_SIGN_OUTS", &format!("ada@lab.example.org={cutoff}"))])
+        .await;
+    let home = after.get("/").await.text().await.unwrap();
+    assert!(
+        home.contains("Sign in with Google"),
+        "the SSO session still opened"
+    );
+    let (url, _) = after.authorize_url("wiki", "");
+    let sso = after
+        .get_url(&url.replace(&before.issuer, &after.address))
+        .await;
+    assert!(
+        location(&sso).path().starts_with("/login"),
+        "a code without a new sign-in"
+    );
+    let redeemed: Value = after.redeem(&code, &verifier).await.json().await.unwrap();
+    assert_eq!(redeemed["error"], "invalid_grant", "{redeemed}");
+    let refreshed = refresh(&after, "wiki", &refresh_token).await;
+    assert_eq!(refreshed["error"], "invalid_grant", "{refreshed}");
+    assert!(
+        refreshed["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("signed this sign-in out")
+    );
+    let userinfo = after
+        .client
+        .get(format!("{}/userinfo", after.address))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+
+    // The switch for everyone works the same; where neither is set, the same token still refreshes.
+    let everyone = before
+        .spawn_sibling_with(&[("MONBAN_SIGN_OUT_BEFORE", &cutoff)])
+        .await;
+    let refreshed = refresh(&everyone, "wiki", &refresh_token).await;
+    assert_eq!(refreshed["error"], "invalid_grant", "{refreshed}");
+    let untouched = refresh(&before, "wiki", &refresh_token).await;
+    assert!(untouched["access_token"].is_string(), "{untouched}");
+}

@@ -16,7 +16,17 @@ pub async fn userinfo(auth: BearerAuth, state: Data<AppState>) -> HttpResponse {
     let verified = state
         .tokens
         .verify::<AccessClaims>(auth.token(), TYP_ACCESS_TOKEN, state.now());
+    let signed_out = |c: &AccessClaims| {
+        let email = c.email.as_deref().unwrap_or_default();
+        state
+            .config
+            .sign_outs
+            .signed_out(email, c.auth_time.unwrap_or(c.iat))
+    };
     match verified {
+        Ok(claims) if signed_out(&claims) => oauth_response(&OAuthError::InvalidToken(
+            "the administrator signed this sign-in out".into(),
+        )),
         Ok(claims) => {
             let mut body = serde_json::to_value(Profile::of_access_token(&claims))
                 .expect("a profile serializes");
