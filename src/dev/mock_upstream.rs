@@ -254,6 +254,8 @@ struct AuthorizeQuery {
     nonce: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
+    /// Like Google: when asked, the ID token says when the user authenticated (`auth_time`).
+    max_age: Option<String>,
     user: Option<String>,
 }
 
@@ -318,6 +320,7 @@ struct MockCode {
     client_id: String,
     redirect_uri: String,
     exp: u64,
+    auth_time: Option<u64>,
 }
 
 async fn sign_in_as(q: Query<AuthorizeQuery>, state: Data<MockState>) -> HttpResponse {
@@ -338,6 +341,7 @@ async fn sign_in_as(q: Query<AuthorizeQuery>, state: Data<MockState>) -> HttpRes
         client_id: q.client_id.clone(),
         redirect_uri: q.redirect_uri.clone(),
         exp: unix_now() + 60,
+        auth_time: q.max_age.as_ref().map(|_| unix_now()),
     };
     let code = B64.encode(serde_json::to_vec(&code).expect("serializes"));
     let Ok(mut target) = url::Url::parse(&q.redirect_uri) else {
@@ -433,6 +437,9 @@ async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) 
     });
     if let Some(hd) = user.hosted_domain {
         claims["hd"] = hd.into();
+    }
+    if let Some(auth_time) = code.auth_time {
+        claims["auth_time"] = auth_time.into();
     }
     if let Some(nonce) = code.nonce {
         claims["nonce"] = if options.fault == Fault::WrongNonce {

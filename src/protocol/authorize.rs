@@ -309,6 +309,9 @@ impl AuthorizeRequest {
         if let Some(hint) = &self.login_hint {
             login.append_pair("login_hint", hint);
         }
+        if let Some(max_age) = self.max_age {
+            login.append_pair("max_age", &max_age.to_string());
+        }
         format!("{LOGIN_PATH}?{}", login.finish())
     }
 }

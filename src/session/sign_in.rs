@@ -110,7 +110,7 @@ pub async fn complete(
         name: identity.name,
         picture: identity.picture,
         roles,
-        auth_time: now,
+        auth_time: identity.auth_time.unwrap_or(now),
         hosted_domain: identity.hosted_domain,
     };
     Ok((session, login.return_to))

@@ -131,6 +131,7 @@ fn algorithm(jwk: &Jwk) -> Option<Algorithm> {
 struct Claims {
     sub: String,
     exp: u64,
+    auth_time: Option<u64>,
     #[serde(default)]
     aud: Audience,
     azp: Option<String>,
@@ -205,6 +206,8 @@ pub fn verify(
         name: claims.name,
         picture: claims.picture,
         hosted_domain: claims.hd.as_deref().and_then(normalize_domain),
+        // Never later than now: a clock ahead of ours does not make a sign-in younger.
+        auth_time: claims.auth_time.map(|t| t.min(now)),
     })
 }
 

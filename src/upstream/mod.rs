@@ -58,6 +58,9 @@ pub struct Identity {
     pub picture: Option<String>,
     /// Google Workspace domain (`hd`), for Workspace accounts.
     pub hosted_domain: Option<String>,
+    /// When the user authenticated at the upstream, if its ID token says (Google does when asked
+    /// with `max_age`).
+    pub auth_time: Option<u64>,
 }
 
 impl Identity {
@@ -84,6 +87,8 @@ pub struct AuthorizationRequest<'a> {
     pub select_account: bool,
     /// Ask the upstream to re-authenticate.
     pub force_login: bool,
+    /// Ask the upstream to re-authenticate if the user's last authentication is older.
+    pub max_age: Option<u64>,
     /// Pre-fill the account.
     pub login_hint: Option<&'a str>,
 }
@@ -274,6 +279,9 @@ impl Upstream {
         }
         if request.force_login {
             auth = auth.add_prompt(CoreAuthPrompt::Login);
+        }
+        if let Some(max_age) = request.max_age {
+            auth = auth.set_max_age(Duration::from_secs(max_age));
         }
         if let Some(hint) = request.login_hint {
             auth = auth.set_login_hint(LoginHint::new(hint.to_string()));

@@ -375,3 +375,41 @@ async fn the_admins_sign_out_switch_voids_every_older_sign_in_everywhere_monban_
     let untouched = refresh(&before, "wiki", &refresh_token).await;
     assert!(untouched["access_token"].is_string(), "{untouched}");
 }
+
+#[tokio::test]
+async fn max_age_sends_an_old_session_back_to_google_and_auth_time_comes_from_google() {
+    let app = TestApp::builder().provider().manual_clock().spawn().await;
+    assert_eq!(app.login_as("ada").await.status(), StatusCode::SEE_OTHER);
+    // Ten minutes later a client asks for an authentication at most a minute old.
+    app.advance_clock(600);
+    let (url, _) = app.authorize_url("wiki", "&max_age=60");
+    let to_login = location(&app.get_url(&url).await);
+    assert_eq!(to_login.path(), "/login", "the old session sufficed");
+    assert_eq!(param(&to_login, "max_age").as_deref(), Some("60"));
+    let to_google = location(&app.get_url(to_login.as_str()).await);
+    assert_eq!(
+        param(&to_google, "max_age").as_deref(),
+        Some("60"),
+        "{to_google}"
+    );
+    // Google re-authenticates and says when; the session takes Google's time, not the callback's
+    // (this instance's clock runs ten minutes ahead of the mock's).
+    let callback = app.choose_user(&to_google, "ada").await;
+    assert_eq!(
+        app.get_url(&app.here(&callback)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let tokens = app.tokens_for("ada").await;
+    let id = claims_of(tokens["id_token"].as_str().unwrap());
+    let issued = id["iat"].as_u64().unwrap();
+    let auth_time = id["auth_time"].as_u64().unwrap();
+    assert!(
+        issued - auth_time >= 590,
+        "auth_time {auth_time} is the callback's, iat {issued}"
+    );
+    // prompt=login sends the user to Google whatever the session's age, asking for a sign-in.
+    let (url, _) = app.authorize_url("wiki", "&prompt=login");
+    let to_login = location(&app.get_url(&url).await);
+    let to_google = location(&app.get_url(to_login.as_str()).await);
+    assert_eq!(param(&to_google, "prompt").as_deref(), Some("login"));
+}

@@ -18,6 +18,8 @@ pub struct LoginQuery {
     return_to: Option<String>,
     /// Pre-fill the Google account.
     login_hint: Option<String>,
+    /// Ask Google to re-authenticate someone whose last authentication is older (seconds).
+    max_age: Option<u64>,
 }
 
 /// Starts a sign-in.
@@ -41,6 +43,7 @@ pub async fn login(
         pkce_verifier: &begun.state.pkce_verifier,
         select_account: prompt.split(' ').any(|p| p == "select_account"),
         force_login: prompt.split(' ').any(|p| p == "login"),
+        max_age: query.max_age,
         login_hint: query.login_hint.as_deref(),
     };
     match state.upstream.authorization_url(&request, now).await {
