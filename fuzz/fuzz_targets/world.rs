@@ -115,7 +115,7 @@ redirect_uris = ["http://127.0.0.1:9/spa/callback"]
         picture: None,
         roles: vec![],
         auth_time: NOW,
-        hosted_domain: None,
+        hosted_domain: Some("lab.example.org".into()),
     };
     let code = request.code(&sealer, &session, NOW);
     let form: TokenForm =

@@ -80,6 +80,9 @@ pub struct Upstream {
     pub client_secret: Secret,
     /// Timeout of every call to the upstream.
     pub timeout: Duration,
+    /// Admit by the email's domain alone, for upstreams that have no `hd` claim (never for
+    /// Google, which vouches for a domain only through `hd`).
+    pub trust_email_domain: bool,
 }
 
 /// A relying party (sibling service) registered with monban.

@@ -29,8 +29,15 @@ pub enum Denial {
     SignedOut,
 }
 
-/// Admits `identity` if its verified email is listed in `allowed_emails` or any role, or its
-/// Google Workspace domain (`hd`) or email domain is in `allowed_domains`; returns its roles.
+/// Admits `identity` if its verified email is listed in `allowed_emails` or any role, or if Google
+/// vouches for its domain and that domain is in `allowed_domains`; returns its roles.
+///
+/// Google is authoritative for an address's domain only through the `hd` claim (a Workspace
+/// account of that domain) or for `gmail.com` itself: a personal Google account can be registered
+/// under any address, and keeps working after its owner left the organisation. An address without
+/// `hd` therefore gets in only through `allowed_emails` or a role, unless the upstream is
+/// configured to be trusted for email domains (`upstream.trust_email_domain`, for providers that
+/// have no `hd`).
 pub fn admit(config: &Config, identity: &Claimant<'_>) -> Result<Vec<String>, Denial> {
     let email = identity.email.ok_or(Denial::NoEmail)?;
     if !identity.email_verified {
@@ -43,10 +50,12 @@ pub fn admit(config: &Config, identity: &Claimant<'_>) -> Result<Vec<String>, De
         .map(|(role, _)| role.clone())
         .collect();
     let email_domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-    let domain_allowed = config
-        .allowed_domains
-        .iter()
-        .any(|d| d == email_domain || identity.hosted_domain == Some(d.as_str()));
+    let vouched = |domain: &str| {
+        identity.hosted_domain == Some(domain)
+            || (domain == "gmail.com" && email_domain == "gmail.com")
+            || (config.upstream.trust_email_domain && email_domain == domain)
+    };
+    let domain_allowed = config.allowed_domains.iter().any(|d| vouched(d));
     let listed = config.allowed_emails.iter().any(|e| e == email);
     if domain_allowed || listed || !roles.is_empty() {
         Ok(roles)
@@ -93,7 +102,7 @@ mod tests {
             ["admin"]
         );
         assert!(
-            admit(&c, &who("x@lab.example.org", true, None))
+            admit(&c, &who("x@lab.example.org", true, Some("lab.example.org")))
                 .unwrap()
                 .is_empty()
         );
@@ -102,6 +111,30 @@ mod tests {
         assert_eq!(
             admit(&c, &who("boss@gmail.com", true, None)).unwrap(),
             ["admin"]
+        );
+    }
+
+    #[test]
+    fn a_domain_admits_only_when_google_vouches_for_it() {
+        let c = config();
+        // A personal Google account registered under a lab address: no `hd`, not admitted.
+        assert_eq!(
+            admit(&c, &who("paul@lab.example.org", true, None)),
+            Err(Denial::NotAllowed)
+        );
+        let mut trusting = config();
+        trusting.upstream.trust_email_domain = true;
+        assert!(admit(&trusting, &who("paul@lab.example.org", true, None)).is_ok());
+        // Google is authoritative for gmail.com addresses themselves.
+        let mut gmail = config();
+        gmail.allowed_domains = vec!["gmail.com".into()];
+        assert!(admit(&gmail, &who("anyone@gmail.com", true, None)).is_ok());
+        assert_eq!(
+            admit(
+                &gmail,
+                &who("anyone@lab.example.org", true, Some("lab.example.org"))
+            ),
+            Err(Denial::NotAllowed)
         );
     }
 
@@ -178,7 +211,8 @@ mod tests {
             "GUEST@gmail.com",
         ] {
             let email = normalize_email(email).unwrap();
-            assert!(admit(&c, &who(&email, true, None)).is_ok(), "{email}");
+            let hd = email.rsplit_once('@').map(|(_, d)| d);
+            assert!(admit(&c, &who(&email, true, hd)).is_ok(), "{email}");
         }
     }
 }

@@ -67,6 +67,8 @@ pub(super) struct RawUpstream {
     pub(super) client_secret: Option<Secret>,
     #[serde(default = "default_upstream_timeout")]
     pub(super) timeout_secs: u64,
+    #[serde(default)]
+    pub(super) trust_email_domain: bool,
 }
 
 impl Default for RawUpstream {
@@ -76,6 +78,7 @@ impl Default for RawUpstream {
             client_id: None,
             client_secret: None,
             timeout_secs: default_upstream_timeout(),
+            trust_email_domain: false,
         }
     }
 }

@@ -34,6 +34,10 @@ impl Config {
         line("upstream.issuer", self.upstream.issuer.to_string());
         line("upstream.client_id", self.upstream.client_id.clone());
         line("upstream.client_secret", "set".into());
+        line(
+            "upstream.trust_email_domain",
+            self.upstream.trust_email_domain.to_string(),
+        );
         line("allowed_domains", list(&self.allowed_domains));
         line("allowed_emails", list(&self.allowed_emails));
         for (role, members) in &self.roles {

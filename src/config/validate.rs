@@ -70,6 +70,7 @@ impl RawConfig {
                 }
                 t => Duration::from_secs(t),
             },
+            trust_email_domain: self.upstream.trust_email_domain,
         };
         for (i, secret) in self.session_secrets.0.iter().enumerate() {
             check_session_secret(secret.expose()).map_err(|problem| {

@@ -41,8 +41,9 @@ pub struct MockUser {
     pub offered: bool,
 }
 
-/// The people of the mock: three lab members (one with a Gmail address), one outsider, and an
-/// unverified address that only tests use.
+/// The people of the mock: three lab members (one with a Gmail address), one outsider, and two that
+/// only tests use: a personal Google account registered under a lab address (no `hd`: Google does
+/// not vouch for the domain) and an unverified address.
 pub const USERS: &[MockUser] = &[
     MockUser {
         id: "ada",
@@ -75,6 +76,14 @@ pub const USERS: &[MockUser] = &[
         hosted_domain: None,
         email_verified: true,
         offered: true,
+    },
+    MockUser {
+        id: "paul",
+        name: "Paul Personal",
+        email: "paul@lab.example.org",
+        hosted_domain: None,
+        email_verified: true,
+        offered: false,
     },
     MockUser {
         id: "eve",

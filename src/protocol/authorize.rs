@@ -433,7 +433,7 @@ mod tests {
             picture: None,
             roles: vec![],
             auth_time: 100,
-            hosted_domain: None,
+            hosted_domain: Some("lab.example.org".into()),
         };
         let Outcome::ToClient(url) = request.decide(Some(&session), "", &sealer, &config(), 200)
         else {

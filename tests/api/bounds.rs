@@ -413,3 +413,36 @@ async fn max_age_sends_an_old_session_back_to_google_and_auth_time_comes_from_go
     let to_google = location(&app.get_url(to_login.as_str()).await);
     assert_eq!(param(&to_google, "prompt").as_deref(), Some("login"));
 }
+
+#[tokio::test]
+async fn a_lab_address_on_a_personal_google_account_gets_in_only_by_name() {
+    let app = TestApp::builder().provider().spawn().await;
+    // paul@lab.example.org signs in with a personal Google account: no `hd`.
+    let refused = app.login_as("paul").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("paul@lab.example.org")
+    );
+    // Listed by name, he is in; and an upstream trusted for email domains (no `hd` at all)
+    // admits by the domain.
+    let listed = app
+        .spawn_sibling_with(&[("MONBAN_ALLOWED_EMAILS", "paul@lab.example.org")])
+        .await;
+    assert_eq!(
+        listed.login_as("paul").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let trusting = app
+        .spawn_sibling_with(&[("MONBAN_UPSTREAM__TRUST_EMAIL_DOMAIN", "true")])
+        .await;
+    assert_eq!(
+        trusting.login_as("paul").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // The Workspace members (hd = lab.example.org) are in as before.
+    assert_eq!(app.login_as("grace").await.status(), StatusCode::SEE_OTHER);
+}
