@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
             // Only the genuine code or refresh token, unchanged, gets tokens.
             let presented = match &request.grant {
                 Grant::AuthorizationCode { code, .. } => code,
-                Grant::RefreshToken { refresh_token } => refresh_token,
+                Grant::RefreshToken { refresh_token, .. } => refresh_token,
             };
             assert!(presented.expose() == w.code || presented.expose() == w.refresh_token);
         }
