@@ -71,7 +71,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource(LOGOUT_PATH)
                 .get(logout::logout)
-                .post(logout::logout),
+                .post(logout::logout_form),
         );
 }
 

@@ -3,6 +3,7 @@
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
+use crate::protocol::logout::LogoutQuery;
 use crate::session::Session;
 
 /// Path of the one stylesheet.
@@ -89,6 +90,28 @@ pub fn signed_in(org: &str, session: &Session) -> String {
         email = text(&session.email),
     );
     layout(org, "Signed in", &body)
+}
+
+/// "Sign out?": a sign-out asked for without proof of which application asks. The form posts the
+/// same parameters back, with the person's consent.
+pub fn confirm_sign_out(org: &str, query: &LogoutQuery) -> String {
+    let hidden: String = [
+        ("client_id", &query.client_id),
+        ("post_logout_redirect_uri", &query.post_logout_redirect_uri),
+        ("state", &query.state),
+    ]
+    .iter()
+    .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+    .map(|(name, v)| format!(r#"<input type="hidden" name="{name}" value="{}">"#, attr(v)))
+    .collect();
+    let body = format!(
+        r#"<h1>Sign out?</h1>
+<p class="message">Something asked to sign you out of {org}. Sign out only if you asked for it.</p>
+<form method="post" action="/logout">{hidden}<div class="actions"><button class="button" type="submit">Sign out</button>
+<a class="button" href="/">Stay signed in</a></div></form>"#,
+        org = text(org)
+    );
+    layout(org, "Sign out?", &body)
 }
 
 /// An error page: a title, what happened in plain words, and what to do next.

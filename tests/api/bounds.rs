@@ -446,3 +446,102 @@ async fn a_lab_address_on_a_personal_google_account_gets_in_only_by_name() {
     // The Workspace members (hd = lab.example.org) are in as before.
     assert_eq!(app.login_as("grace").await.status(), StatusCode::SEE_OTHER);
 }
+
+fn signed_in(page: &str) -> bool {
+    page.contains("You are signed in")
+}
+
+#[tokio::test]
+async fn a_sign_out_that_cannot_say_who_asks_is_confirmed_first_and_still_signs_out() {
+    let app = TestApp::builder().provider().spawn().await;
+    assert_eq!(app.login_as("ada").await.status(), StatusCode::SEE_OTHER);
+    let wiki_out = format!("{CLIENT_ORIGIN}/wiki/signed-out");
+    // Neither id_token_hint nor client_id, as relying parties that drop the ID token send it.
+    let asked = app
+        .get(&format!(
+            "/logout?post_logout_redirect_uri={wiki_out}&state=bye"
+        ))
+        .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let page = asked.text().await.unwrap();
+    assert!(
+        page.contains("Sign out?") && page.contains(r#"<form method="post" action="/logout">"#)
+    );
+    assert!(
+        signed_in(&app.get("/").await.text().await.unwrap()),
+        "signed out without asking"
+    );
+    // The person confirms: the form posts the same parameters back.
+    let confirmed = app
+        .client
+        .post(format!("{}/logout", app.address))
+        .form(&[
+            ("post_logout_redirect_uri", wiki_out.as_str()),
+            ("state", "bye"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    let back = location(&confirmed);
+    assert_eq!(
+        back.path(),
+        "/wiki/signed-out",
+        "registered by exactly one client"
+    );
+    assert_eq!(param(&back, "state").as_deref(), Some("bye"));
+    assert!(!signed_in(&app.get("/").await.text().await.unwrap()));
+
+    // A URI registered by two clients proves nothing: the signed-out page instead.
+    assert_eq!(app.login_as("ada").await.status(), StatusCode::SEE_OTHER);
+    let shared = app
+        .client
+        .post(format!("{}/logout", app.address))
+        .form(&[(
+            "post_logout_redirect_uri",
+            &format!("{CLIENT_ORIGIN}/shared/signed-out"),
+        )])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&shared).path(), "/");
+    assert!(!signed_in(&app.get("/").await.text().await.unwrap()));
+}
+
+#[tokio::test]
+async fn a_hinted_sign_out_is_immediate_and_a_disagreeing_or_foreign_one_is_refused() {
+    let app = TestApp::builder().provider().spawn().await;
+    let tokens = app.tokens_for("ada").await;
+    let hint = tokens["id_token"].as_str().unwrap();
+    // client_id disagreeing with the hint's aud (wiki).
+    let disagreeing = app
+        .get(&format!("/logout?id_token_hint={hint}&client_id=spa"))
+        .await;
+    assert_eq!(disagreeing.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        disagreeing
+            .text()
+            .await
+            .unwrap()
+            .contains("two different applications")
+    );
+    // A POST that the browser marks as coming from another site.
+    let forged = app
+        .client
+        .post(format!("{}/logout", app.address))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(signed_in(&app.get("/").await.text().await.unwrap()));
+    // With the hint: at once, back to the client.
+    let out = app
+        .get(&format!(
+            "/logout?id_token_hint={hint}&post_logout_redirect_uri={CLIENT_ORIGIN}/wiki/signed-out"
+        ))
+        .await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&out).path(), "/wiki/signed-out");
+    assert!(!signed_in(&app.get("/").await.text().await.unwrap()));
+}

@@ -1,34 +1,82 @@
-//! `GET|POST /logout`: clears the SSO session, then goes home or back to the client.
+//! `GET|POST /logout`: clears the SSO session, then goes back to the client or to `/`. A GET
+//! without a valid `id_token_hint` asks first ([`LogoutRequest`] says why).
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Query};
+use actix_web::web::{Data, Form, Query};
+use actix_web::{HttpRequest, HttpResponse};
 
 use crate::http::error::refusal_page;
-use crate::http::pages::Action;
+use crate::http::pages::{self, Action};
 use crate::http::state::AppState;
-use crate::protocol::logout::{LogoutQuery, post_logout_target};
+use crate::protocol::logout::{LogoutQuery, LogoutRequest};
 
-/// Signs out: clears the session cookie, then goes to `/`, or to the client's registered
-/// `post_logout_redirect_uri` (with its `state`).
-pub async fn logout(query: Query<LogoutQuery>, state: Data<AppState>) -> HttpResponse {
-    match post_logout_target(&query, &state.config.clients, &state.tokens) {
-        Ok(target) => {
-            let mut response = super::see_other(&target);
-            response
-                .add_cookie(&state.cookies.session_removal())
-                .expect("a cookie is a valid header");
-            response
-        }
-        Err(message) => refusal_page(
-            StatusCode::BAD_REQUEST,
-            &state.config.org_name,
-            "This sign-out request cannot be followed",
-            message,
-            &[Action {
-                label: "Go to the sign-in page",
-                href: "/",
-            }],
-        ),
+/// A GET: at once with a valid hint (or when nobody is signed in), else a confirmation page.
+pub async fn logout(
+    req: HttpRequest,
+    query: Query<LogoutQuery>,
+    state: Data<AppState>,
+) -> HttpResponse {
+    let request = match LogoutRequest::parse(&query, &state.config.clients, &state.tokens) {
+        Ok(request) => request,
+        Err(message) => return cannot_follow(&state, message),
+    };
+    if !request.hinted && state.session(&req, state.now()).is_some() {
+        return HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(pages::confirm_sign_out(&state.config.org_name, &query));
     }
+    sign_out(&req, &state, &request.target)
+}
+
+/// A POST (the confirmation form, monban's own sign-out button, or a client's form). The session
+/// cookie only comes along from the same site (SameSite=Lax), and a request the browser marks as
+/// cross-site (`Sec-Fetch-Site`, or a foreign `Origin`) is refused, so no other site can sign
+/// anyone out. An empty or unreadable body is a sign-out that goes to `/`.
+pub async fn logout_form(
+    req: HttpRequest,
+    form: Option<Form<LogoutQuery>>,
+    state: Data<AppState>,
+) -> HttpResponse {
+    if cross_site(&req, state.config.issuer_str()) {
+        return cannot_follow(&state, "The sign-out was asked for by another site.");
+    }
+    let form = form.map(Form::into_inner).unwrap_or_default();
+    match LogoutRequest::parse(&form, &state.config.clients, &state.tokens) {
+        Ok(request) => sign_out(&req, &state, &request.target),
+        Err(message) => cannot_follow(&state, message),
+    }
+}
+
+/// Whether the browser says the request comes from another site. `Origin: null` (sent by pages
+/// with `Referrer-Policy: no-referrer`, monban's own) proves nothing either way.
+fn cross_site(req: &HttpRequest, issuer: &str) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let ours = url::Url::parse(issuer).map(|u| u.origin().ascii_serialization());
+    let foreign_origin =
+        header("origin").is_some_and(|o| o != "null" && ours.as_deref().ok() != Some(o));
+    foreign_origin || header("sec-fetch-site") == Some("cross-site")
+}
+
+/// Clears the session cookie, if the browser sent one, and goes to `target`.
+fn sign_out(req: &HttpRequest, state: &AppState, target: &str) -> HttpResponse {
+    let mut response = super::see_other(target);
+    if req.cookie(state.cookies.session).is_some() {
+        response
+            .add_cookie(&state.cookies.session_removal())
+            .expect("a cookie is a valid header");
+    }
+    response
+}
+
+fn cannot_follow(state: &AppState, message: &str) -> HttpResponse {
+    refusal_page(
+        StatusCode::BAD_REQUEST,
+        &state.config.org_name,
+        "This sign-out request cannot be followed",
+        message,
+        &[Action {
+            label: "Go to the sign-in page",
+            href: "/",
+        }],
+    )
 }

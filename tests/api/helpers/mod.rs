@@ -44,12 +44,14 @@ allowed_scopes = ["inventory:read"]
 [[clients]]
 id = "spa"
 redirect_uris = ["http://127.0.0.1:9/spa/callback"]
+post_logout_redirect_uris = ["http://127.0.0.1:9/shared/signed-out"]
 
 [[clients]]
 id = "strict"
 secret = "strict-client-secret"
 require_pkce = true
 redirect_uris = ["http://127.0.0.1:9/strict/callback"]
+post_logout_redirect_uris = ["http://127.0.0.1:9/shared/signed-out"]
 "#;
 
 /// The `wiki` client's secret.
