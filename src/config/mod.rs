@@ -15,6 +15,8 @@ use serde::Deserialize;
 use url::Url;
 
 mod email;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod policy;
 mod raw;
 mod secret;

@@ -70,20 +70,11 @@ mod tests {
     use crate::config::{normalize_domain, normalize_email};
 
     fn config() -> Config {
-        Config::load(
-            &[
-                ("MONBAN_ISSUER", "https://login.example.org"),
-                ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
-                ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
-                ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
-                ("MONBAN_ALLOWED_EMAILS", "guest@gmail.com"),
-                ("MONBAN_ROLES__ADMIN", "ada@lab.example.org, boss@gmail.com"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        )
-        .unwrap()
+        crate::config::fixtures::load(&[
+            ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
+            ("MONBAN_ALLOWED_EMAILS", "guest@gmail.com"),
+            ("MONBAN_ROLES__ADMIN", "ada@lab.example.org, boss@gmail.com"),
+        ])
     }
 
     fn who<'a>(email: &'a str, verified: bool, hd: Option<&'a str>) -> Claimant<'a> {

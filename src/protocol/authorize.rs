@@ -343,29 +343,10 @@ pub fn asking_client(return_to: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
+    use crate::config::fixtures::{clients, load};
 
-    fn clients() -> Vec<Client> {
-        vec![
-            Client {
-                id: "wiki".into(),
-                secret: Some(Secret::new("wiki-secret")),
-                redirect_uris: vec![Url::parse("https://wiki.example.org/cb").unwrap()],
-                post_logout_redirect_uris: vec![],
-                require_pkce: false,
-                allowed_scopes: vec![],
-                refresh_token_absolute_ttl: None,
-            },
-            Client {
-                id: "spa".into(),
-                secret: None,
-                redirect_uris: vec![Url::parse("https://spa.example.org/cb").unwrap()],
-                post_logout_redirect_uris: vec![],
-                require_pkce: false,
-                allowed_scopes: vec![],
-                refresh_token_absolute_ttl: None,
-            },
-        ]
+    fn config() -> Config {
+        load(&[("MONBAN_ALLOWED_DOMAINS", "lab.example.org")])
     }
 
     fn query(client: &str, redirect: &str) -> AuthorizeQuery {
@@ -403,21 +384,6 @@ mod tests {
         let mut q = query("spa", "https://spa.example.org/cb");
         q.code_challenge_method = Some("plain".into());
         assert!(AuthorizeRequest::parse(&q, &c).is_err());
-    }
-
-    fn config() -> Config {
-        Config::load(
-            &[
-                ("MONBAN_ISSUER", "https://login.example.org"),
-                ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
-                ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
-                ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        )
-        .unwrap()
     }
 
     #[test]

@@ -49,13 +49,8 @@ mod tests {
 
     fn client(allowed: &[&str]) -> Client {
         Client {
-            id: "wiki".into(),
-            secret: None,
-            redirect_uris: vec![],
-            post_logout_redirect_uris: vec![],
-            require_pkce: false,
             allowed_scopes: allowed.iter().map(|s| s.to_string()).collect(),
-            refresh_token_absolute_ttl: None,
+            ..crate::config::fixtures::client("wiki", None, "https://wiki.example.org/cb")
         }
     }
 

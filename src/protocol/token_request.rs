@@ -152,30 +152,7 @@ fn form_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use url::Url;
-
-    fn clients() -> Vec<Client> {
-        vec![
-            Client {
-                id: "wiki".into(),
-                secret: Some(Secret::new("wiki-secret")),
-                redirect_uris: vec![Url::parse("https://wiki.example.org/cb").unwrap()],
-                post_logout_redirect_uris: vec![],
-                require_pkce: false,
-                allowed_scopes: vec![],
-                refresh_token_absolute_ttl: None,
-            },
-            Client {
-                id: "spa".into(),
-                secret: None,
-                redirect_uris: vec![Url::parse("https://spa.example.org/cb").unwrap()],
-                post_logout_redirect_uris: vec![],
-                require_pkce: false,
-                allowed_scopes: vec![],
-                refresh_token_absolute_ttl: None,
-            },
-        ]
-    }
+    use crate::config::fixtures::clients;
 
     fn form(id: &str, secret: Option<&str>) -> TokenForm {
         TokenForm {

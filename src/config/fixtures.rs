@@ -1,0 +1,42 @@
+//! What the unit tests of several modules start from: a loaded configuration and two clients.
+
+use std::collections::HashMap;
+
+use url::Url;
+
+use super::{Client, Config, Secret};
+
+/// A configuration of `https://login.example.org` with an upstream client, plus `pairs`.
+pub(crate) fn load(pairs: &[(&str, &str)]) -> Config {
+    let env: HashMap<String, String> = [
+        ("MONBAN_ISSUER", "https://login.example.org"),
+        ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
+        ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
+    ]
+    .iter()
+    .chain(pairs)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    Config::load(&env).unwrap()
+}
+
+/// A client with every option at its default.
+pub(crate) fn client(id: &str, secret: Option<&str>, redirect_uri: &str) -> Client {
+    Client {
+        id: id.into(),
+        secret: secret.map(Secret::new),
+        redirect_uris: vec![Url::parse(redirect_uri).unwrap()],
+        post_logout_redirect_uris: vec![],
+        require_pkce: false,
+        allowed_scopes: vec![],
+        refresh_token_absolute_ttl: None,
+    }
+}
+
+/// `wiki` (confidential) and `spa` (public).
+pub(crate) fn clients() -> Vec<Client> {
+    vec![
+        client("wiki", Some("wiki-secret"), "https://wiki.example.org/cb"),
+        client("spa", None, "https://spa.example.org/cb"),
+    ]
+}
