@@ -41,10 +41,31 @@ enum Command {
     },
     /// Run on localhost with a throwaway key and a mock Google: for trying monban out.
     Dev,
+    /// Register relying parties (sibling services) in the configuration file.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Run only the mock Google of `dev` on a free loopback port, for load tests
     /// (bench/soak.py) that start several `monban serve` against one upstream.
     #[command(hide = true)]
     MockUpstream,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Print a `[[clients]]` block, with a fresh secret, to append to the configuration file.
+    Add {
+        /// The client id.
+        id: String,
+        /// Where the client receives its codes (repeat for several).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where it may send the browser after signing out (repeat for several).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (single-page app, command-line tool): no secret, PKCE.
+        #[arg(long)]
+        public: bool,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -71,6 +92,26 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Dev => dev(env),
+        Command::Client(ClientCommand::Add {
+            id,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+        }) => {
+            let new = crate::config::client_block::NewClient {
+                id,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public,
+            };
+            match new.toml() {
+                Ok(block) => {
+                    print!("{block}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(2, &e.to_string()),
+            }
+        }
         Command::MockUpstream => mock_upstream(),
     }
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+pub mod client_block;
 mod email;
 #[cfg(test)]
 pub(crate) mod fixtures;

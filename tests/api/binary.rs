@@ -330,3 +330,61 @@ async fn on_cloud_run_it_honours_port_logs_json_and_stops_cleanly_on_sigterm() {
     let status = child.wait().await.unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn client_add_prints_a_block_that_check_accepts_as_a_registered_client() {
+    let cwd = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    keygen_at(keys.path(), KeyAlg::Es256, 0);
+    let added = run(
+        &[
+            "client",
+            "add",
+            "wiki",
+            "--redirect-uri",
+            "https://wiki.example.org/oidc/callback",
+            "--post-logout-redirect-uri",
+            "https://wiki.example.org/",
+        ],
+        &[],
+        cwd.path(),
+    );
+    assert_eq!(added.status.code(), Some(0), "{added:?}");
+    let block = String::from_utf8(added.stdout).unwrap();
+    assert!(
+        block.starts_with("[[clients]]\nid = \"wiki\"\nsecret = \""),
+        "{block}"
+    );
+    let file = cwd.path().join("monban.toml");
+    std::fs::write(&file, &block).unwrap();
+    let checked = run(
+        &["check"],
+        &[
+            ("MONBAN_ISSUER", "https://login.example.org"),
+            ("MONBAN_KEYS_DIR", keys.path().to_str().unwrap()),
+            ("MONBAN_CONFIG", file.to_str().unwrap()),
+            UPSTREAM_ID,
+            UPSTREAM_SECRET,
+        ],
+        cwd.path(),
+    );
+    let summary = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(0), "{summary}");
+    assert!(
+        summary.contains("client wiki") && summary.contains("confidential"),
+        "{summary}"
+    );
+    let secret = block.lines().find(|l| l.starts_with("secret")).unwrap();
+    assert!(
+        !summary.contains(&secret[10..30]),
+        "check printed the secret"
+    );
+    // A bad redirect URI is refused with exit code 2, naming the flag.
+    let bad = run(
+        &["client", "add", "wiki", "--redirect-uri", "wiki"],
+        &[],
+        cwd.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--redirect-uri"));
+}

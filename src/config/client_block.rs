@@ -1,0 +1,117 @@
+//! `monban client add`: a `[[clients]]` block for the configuration file, with a fresh secret, so
+//! registering a sibling service is one command and one upload (docs/deploy.md).
+
+use url::Url;
+
+use super::{ConfigError, generate_session_secret};
+
+/// What `monban client add` was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClient {
+    /// The `client_id`: letters, digits, `.`, `_` and `-`.
+    pub id: String,
+    /// Where the client receives its codes (one at least).
+    pub redirect_uris: Vec<String>,
+    /// Where it may send the browser after signing out.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (SPA, CLI): no secret, PKCE.
+    pub public: bool,
+}
+
+impl NewClient {
+    /// The TOML block, with a fresh 256-bit secret unless the client is public; the same checks
+    /// as the configuration's, so the block loads as written.
+    pub fn toml(&self) -> Result<String, ConfigError> {
+        let id_ok = !self.id.is_empty()
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !id_ok {
+            return Err(ConfigError::new(
+                "id",
+                format!("{:?}: use letters, digits, '.', '_' and '-'", self.id),
+            ));
+        }
+        if self.redirect_uris.is_empty() {
+            return Err(ConfigError::new(
+                "--redirect-uri",
+                "at least one redirect URI is required",
+            ));
+        }
+        let list = |key: &str, uris: &[String]| -> Result<String, ConfigError> {
+            let parsed = uris
+                .iter()
+                .map(|u| match Url::parse(u) {
+                    Ok(url) if url.fragment().is_none() => Ok(format!("\"{url}\"")),
+                    _ => Err(ConfigError::new(
+                        key,
+                        format!("{u:?} is not an absolute URL without a #fragment"),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(parsed.join(", "))
+        };
+        let mut block = format!("[[clients]]\nid = \"{}\"\n", self.id);
+        if !self.public {
+            block.push_str(&format!("secret = \"{}\"\n", generate_session_secret()));
+        }
+        block.push_str(&format!(
+            "redirect_uris = [{}]\n",
+            list("--redirect-uri", &self.redirect_uris)?
+        ));
+        if !self.post_logout_redirect_uris.is_empty() {
+            block.push_str(&format!(
+                "post_logout_redirect_uris = [{}]\n",
+                list(
+                    "--post-logout-redirect-uri",
+                    &self.post_logout_redirect_uris
+                )?
+            ));
+        }
+        Ok(block)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(id: &str, public: bool) -> NewClient {
+        NewClient {
+            id: id.into(),
+            redirect_uris: vec!["https://wiki.example.org/oidc/callback".into()],
+            post_logout_redirect_uris: vec!["https://wiki.example.org/".into()],
+            public,
+        }
+    }
+
+    #[test]
+    fn the_block_loads_as_written_with_a_fresh_secret() {
+        let block = new("wiki", false).toml().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("monban.toml");
+        std::fs::write(&file, &block).unwrap();
+        let config = crate::config::fixtures::load(&[("MONBAN_CONFIG", file.to_str().unwrap())]);
+        let client = &config.clients[0];
+        assert_eq!(client.id, "wiki");
+        assert_eq!(client.secret.as_ref().unwrap().expose().len(), 43);
+        assert_eq!(client.post_logout_redirect_uris.len(), 1);
+        assert_ne!(
+            block,
+            new("wiki", false).toml().unwrap(),
+            "the secret is fresh"
+        );
+        assert!(!new("cli", true).toml().unwrap().contains("secret"));
+    }
+
+    #[test]
+    fn bad_ids_and_uris_name_what_is_wrong() {
+        assert_eq!(new("wiki\"x", false).toml().unwrap_err().key, "id");
+        let mut c = new("wiki", false);
+        c.redirect_uris = vec!["not a url".into()];
+        assert_eq!(c.toml().unwrap_err().key, "--redirect-uri");
+        c.redirect_uris = vec![];
+        assert!(c.toml().is_err());
+    }
+}
