@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{CONFIG_FILE_VAR, Config};
 use crate::keys::{KeyAlg, KeyStore};
 use crate::{dev, http, telemetry};
 
@@ -26,7 +26,12 @@ enum Command {
     /// Run the server (the default).
     Serve,
     /// Validate the configuration and keys, and print a summary without secrets.
-    Check,
+    Check {
+        /// Check this configuration file (instead of `MONBAN_CONFIG` or ./monban.toml), e.g.
+        /// before uploading it to Secret Manager.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Write a new signing key, named by the time it was made, into the keys dir.
     Keygen {
         /// Where to write it.
@@ -74,7 +79,13 @@ pub fn run() -> ExitCode {
     let env: HashMap<String, String> = std::env::vars().collect();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&env),
-        Command::Check => check(&env),
+        Command::Check { config } => {
+            let mut env = env;
+            if let Some(file) = config {
+                env.insert(CONFIG_FILE_VAR.into(), file.display().to_string());
+            }
+            check(&env)
+        }
         Command::Keygen {
             session_secret: true,
             ..

@@ -357,12 +357,12 @@ fn client_add_prints_a_block_that_check_accepts_as_a_registered_client() {
     );
     let file = cwd.path().join("monban.toml");
     std::fs::write(&file, &block).unwrap();
+    // `check --config FILE` checks the file before it is uploaded.
     let checked = run(
-        &["check"],
+        &["check", "--config", file.to_str().unwrap()],
         &[
             ("MONBAN_ISSUER", "https://login.example.org"),
             ("MONBAN_KEYS_DIR", keys.path().to_str().unwrap()),
-            ("MONBAN_CONFIG", file.to_str().unwrap()),
             UPSTREAM_ID,
             UPSTREAM_SECRET,
         ],
