@@ -193,9 +193,9 @@ async fn the_login_endpoints_are_rate_limited_per_address_with_retry_after() {
     }
 }
 
-#[tokio::test]
-async fn behind_a_trusted_proxy_each_client_address_has_its_own_budget() {
-    let app = TestApp::builder()
+/// A monban behind one trusted proxy that lets each address sign in once a minute.
+async fn one_login_a_minute_behind_a_proxy() -> TestApp {
+    TestApp::builder()
         .mock_google(Fault::None)
         .env(&[
             ("MONBAN_RATE_LIMIT_PER_MINUTE", "1"),
@@ -203,29 +203,51 @@ async fn behind_a_trusted_proxy_each_client_address_has_its_own_budget() {
             ("MONBAN_TRUSTED_PROXY_HOPS", "1"),
         ])
         .spawn()
-        .await;
-    let from = |forwarded: &'static str| {
-        app.client
-            .get(format!("{}/login", app.address))
-            .header("x-forwarded-for", forwarded)
-            .send()
-    };
+        .await
+}
+
+/// `GET /login` as the proxy forwards it for `forwarded`; its status.
+async fn login_from(app: &TestApp, forwarded: &str) -> StatusCode {
+    app.client
+        .get(format!("{}/login", app.address))
+        .header("x-forwarded-for", forwarded)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_has_its_own_budget() {
+    let app = one_login_a_minute_behind_a_proxy().await;
+    assert_eq!(login_from(&app, "203.0.113.1").await, StatusCode::SEE_OTHER);
     assert_eq!(
-        from("203.0.113.1").await.unwrap().status(),
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        from("203.0.113.1").await.unwrap().status(),
+        login_from(&app, "203.0.113.1").await,
         StatusCode::TOO_MANY_REQUESTS
     );
-    assert_eq!(
-        from("203.0.113.2").await.unwrap().status(),
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(login_from(&app, "203.0.113.2").await, StatusCode::SEE_OTHER);
     // A client cannot buy a fresh budget by forging entries left of the proxy's.
     assert_eq!(
-        from("198.51.100.9, 203.0.113.1").await.unwrap().status(),
+        login_from(&app, "198.51.100.9, 203.0.113.1").await,
         StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn ipv6_clients_share_a_budget_per_64_bit_prefix() {
+    let app = one_login_a_minute_behind_a_proxy().await;
+    assert_eq!(
+        login_from(&app, "2001:db8:5:6::1").await,
+        StatusCode::SEE_OTHER
+    );
+    // A fresh address from the same /64 is no fresh budget; another /64 is.
+    assert_eq!(
+        login_from(&app, "2001:db8:5:6:abcd::9").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        login_from(&app, "2001:db8:5:7::1").await,
+        StatusCode::SEE_OTHER
     );
 }
 

@@ -184,12 +184,7 @@ async fn every_step_can_land_on_a_different_instance_even_across_a_restart() {
         .unwrap();
     assert_eq!(info.status(), StatusCode::OK);
     let refreshed = d
-        .token(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-            ("client_id", "wiki"),
-            ("client_secret", WIKI_SECRET),
-        ])
+        .refresh("wiki", tokens["refresh_token"].as_str().unwrap())
         .await;
     assert_eq!(refreshed.status(), StatusCode::OK);
 }

@@ -446,6 +446,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `POST /token` refreshing `token` as `client` (`wiki` with its secret, or a public one).
+    pub async fn refresh(&self, client: &str, token: &str) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", client),
+        ];
+        if client == "wiki" {
+            form.push(("client_secret", WIKI_SECRET));
+        }
+        self.token(&form).await
+    }
+
     /// `POST /token` redeeming a code of the `wiki` client.
     pub async fn redeem(&self, code: &str, verifier: &str) -> reqwest::Response {
         self.token(&[
