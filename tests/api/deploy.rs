@@ -2,7 +2,7 @@
 //! exists, and cloudbuild.yaml and deploy/service.yaml use the image, port, variables and
 //! secrets that monban actually reads. And the binary, started as the image starts it, works.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use monban::dev::mock_upstream::{Fault, MockOptions, MockUpstream};
@@ -54,57 +54,83 @@ fn the_dockerfile_builds_and_runs_the_binary_that_exists() {
     }
 }
 
-/// What a deployment file configures: image (without registry and tag), port, env names,
-/// secret names.
+/// What a deployment file configures, with Cloud Build's default substitutions applied and
+/// `$PROJECT_ID`, `$COMMIT_SHA` left as the placeholders `deploy/service.yaml` uses.
 #[derive(Debug, PartialEq)]
 struct Deployment {
     image: String,
     port: u64,
-    env: BTreeSet<String>,
-    secrets: BTreeSet<String>,
+    service_account: String,
+    memory: String,
+    execution_environment: String,
+    /// Plain variables, name to value.
+    env: BTreeMap<String, String>,
+    /// Secrets by target (a variable name or a file path) to (secret, version).
+    secrets: BTreeMap<String, (String, String)>,
 }
 
-fn image_path(image: &str) -> String {
-    let without_tag = image.rsplit_once(':').map_or(image, |(i, _)| i);
-    without_tag.split('/').skip(2).collect::<Vec<_>>().join("/")
-}
-
-fn from_cloudbuild() -> Deployment {
+/// The steps and substitutions of cloudbuild.yaml, with the substitutions applied.
+fn cloudbuild_step(id: &str) -> (Value, Vec<String>) {
     let doc = yaml("cloudbuild.yaml");
-    let steps = doc["steps"].as_array().unwrap();
-    let deploy = steps.iter().find(|s| s["id"] == "deploy").unwrap();
-    let args: Vec<&str> = deploy["args"]
+    let step = doc["steps"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a.as_str().unwrap())
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("a step {id}"))
+        .clone();
+    let substitute = |arg: &str| {
+        let mut arg = arg
+            .replace("$PROJECT_ID", "PROJECT_ID")
+            .replace("$COMMIT_SHA", "COMMIT_SHA");
+        for (name, value) in doc["substitutions"].as_object().unwrap() {
+            arg = arg.replace(&format!("${{{name}}}"), value.as_str().unwrap());
+        }
+        assert!(!arg.contains('$'), "unknown substitution in {arg}");
+        arg
+    };
+    let args = step["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| substitute(a.as_str().unwrap()))
         .collect();
+    (step, args)
+}
+
+fn from_cloudbuild() -> Deployment {
+    let (_, args) = cloudbuild_step("deploy");
     let flag = |name: &str| {
         args.iter()
             .find_map(|a| a.strip_prefix(&format!("--{name}=")))
             .unwrap_or_else(|| panic!("--{name}"))
+            .to_string()
     };
-    let mut env: BTreeSet<String> = flag("set-env-vars")
-        .trim_start_matches("^@^")
-        .split('@')
-        .map(|kv| kv.split_once('=').unwrap().0.to_string())
+    assert!(
+        !args.iter().any(|a| a.starts_with("--set-env-vars")),
+        "--set-env-vars would drop variables set by the runbook"
+    );
+    let env = flag("update-env-vars")
+        .split(',')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
         .collect();
-    let mut secrets = BTreeSet::new();
-    for mapping in flag("update-secrets").split(',') {
-        let (target, secret) = mapping.split_once('=').unwrap();
-        if !target.starts_with('/') {
-            env.insert(target.to_string());
-        }
-        secrets.insert(secret.split(':').next().unwrap().to_string());
-    }
-    // Apply the default substitutions, as Cloud Build does.
-    let mut image = flag("image").to_string();
-    for (name, value) in doc["substitutions"].as_object().unwrap() {
-        image = image.replace(&format!("${{{name}}}"), value.as_str().unwrap());
-    }
+    let secrets = flag("set-secrets")
+        .split(',')
+        .map(|mapping| {
+            let (target, secret) = mapping.split_once('=').unwrap();
+            let (name, version) = secret.split_once(':').unwrap();
+            (target.to_string(), (name.to_string(), version.to_string()))
+        })
+        .collect();
     Deployment {
-        image: image_path(&image),
+        image: flag("image"),
         port: flag("port").parse().unwrap(),
+        service_account: flag("service-account"),
+        memory: flag("memory"),
+        execution_environment: flag("execution-environment"),
         env,
         secrets,
     }
@@ -112,26 +138,52 @@ fn from_cloudbuild() -> Deployment {
 
 fn from_knative() -> Deployment {
     let doc = yaml("deploy/service.yaml");
-    let spec = &doc["spec"]["template"]["spec"];
+    let template = &doc["spec"]["template"];
+    let spec = &template["spec"];
     let container = &spec["containers"][0];
-    let mut secrets = BTreeSet::new();
-    let env = container["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            if let Some(name) = e["valueFrom"]["secretKeyRef"]["name"].as_str() {
-                secrets.insert(name.to_string());
-            }
-            e["name"].as_str().unwrap().to_string()
-        })
-        .collect();
-    for volume in spec["volumes"].as_array().unwrap() {
-        secrets.insert(volume["secret"]["secretName"].as_str().unwrap().to_string());
+    let mut env = BTreeMap::new();
+    let mut secrets = BTreeMap::new();
+    for e in container["env"].as_array().unwrap() {
+        let name = e["name"].as_str().unwrap().to_string();
+        let from = &e["valueFrom"]["secretKeyRef"];
+        if from.is_null() {
+            env.insert(name, e["value"].as_str().unwrap().to_string());
+        } else {
+            let secret = from["name"].as_str().unwrap().to_string();
+            secrets.insert(name, (secret, from["key"].as_str().unwrap().to_string()));
+        }
+    }
+    for mount in container["volumeMounts"].as_array().unwrap() {
+        let volume = spec["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == mount["name"])
+            .unwrap();
+        let secret = volume["secret"]["secretName"].as_str().unwrap();
+        for item in volume["secret"]["items"].as_array().unwrap() {
+            let path = format!(
+                "{}/{}",
+                mount["mountPath"].as_str().unwrap(),
+                item["path"].as_str().unwrap()
+            );
+            let version = item["key"].as_str().unwrap().to_string();
+            secrets.insert(path, (secret.to_string(), version));
+        }
     }
     Deployment {
-        image: image_path(container["image"].as_str().unwrap()),
+        image: container["image"].as_str().unwrap().to_string(),
         port: container["ports"][0]["containerPort"].as_u64().unwrap(),
+        service_account: spec["serviceAccountName"].as_str().unwrap().to_string(),
+        memory: container["resources"]["limits"]["memory"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        execution_environment:
+            template["metadata"]["annotations"]["run.googleapis.com/execution-environment"]
+                .as_str()
+                .unwrap()
+                .to_string(),
         env,
         secrets,
     }
@@ -156,10 +208,56 @@ fn cloudbuild_and_the_knative_manifest_agree_with_each_other_and_with_the_config
     let cloud_build = from_cloudbuild();
     let knative = from_knative();
     assert_eq!(cloud_build, knative);
-    assert_eq!(cloud_build.image, "monban/monban");
+    assert_eq!(
+        cloud_build.image,
+        "asia-northeast1-docker.pkg.dev/PROJECT_ID/monban/monban:COMMIT_SHA"
+    );
     assert_eq!(cloud_build.port, 8080);
+    // 128 MiB exists only in the first-generation environment.
+    assert_eq!(
+        (
+            cloud_build.memory.as_str(),
+            cloud_build.execution_environment.as_str()
+        ),
+        ("128Mi", "gen1")
+    );
+    // The image deployed is the one the build step pushes.
+    let (build, build_args) = cloudbuild_step("build");
+    let script = build_args.join(" ");
+    assert!(
+        script.contains(&format!("--tag={} --push", cloud_build.image)),
+        "{script}"
+    );
+    assert!(
+        build["dir"].is_string(),
+        "the build step names its folder (monorepos)"
+    );
+    // Every secret at a pinned version; the configuration file is where MONBAN_CONFIG points; the
+    // signing kid is one of the mounted key files.
+    for (target, (secret, version)) in &cloud_build.secrets {
+        assert!(
+            version.parse::<u32>().is_ok(),
+            "{target}={secret}:{version} must be a pinned version, never latest"
+        );
+    }
+    let config = &cloud_build.env["MONBAN_CONFIG"];
+    assert_eq!(cloud_build.secrets[config].0, "monban-config");
+    let keys_dir = &cloud_build.env["MONBAN_KEYS_DIR"];
+    let kid = &cloud_build.env["MONBAN_SIGNING_KID"];
+    let signing = cloud_build.secrets[&format!("{keys_dir}/{kid}.pem")].clone();
+    assert_eq!(signing.0, "monban-signing-key");
+    assert_eq!(
+        cloud_build.service_account,
+        "monban-runtime@PROJECT_ID.iam.gserviceaccount.com"
+    );
     let documented = env_example();
-    for key in &cloud_build.env {
+    let variables = cloud_build.env.keys().chain(
+        cloud_build
+            .secrets
+            .keys()
+            .filter(|target| !target.starts_with('/')),
+    );
+    for key in variables {
         assert!(
             documented.contains_key(key),
             "{key} is deployed but not in .env.example"
