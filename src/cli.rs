@@ -4,12 +4,12 @@
 //! problem, reported as one line that names the key or file.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{CONFIG_FILE_VAR, Config};
+use crate::config::{CONFIG_FILE_VAR, Config, SIGNING_KEYS_VAR};
 use crate::keys::{KeyAlg, KeyStore};
 use crate::{dev, http, telemetry};
 
@@ -79,13 +79,8 @@ pub fn run() -> ExitCode {
     let env: HashMap<String, String> = std::env::vars().collect();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&env),
-        Command::Check { config } => {
-            let mut env = env;
-            if let Some(file) = config {
-                env.insert(CONFIG_FILE_VAR.into(), file.display().to_string());
-            }
-            check(&env)
-        }
+        Command::Check { config: None } => check(&env),
+        Command::Check { config: Some(file) } => check_file(env, &file),
         Command::Keygen {
             session_secret: true,
             ..
@@ -140,13 +135,45 @@ fn load(env: &HashMap<String, String>) -> Result<(Config, KeyStore), ExitCode> {
 }
 
 fn check(env: &HashMap<String, String>) -> ExitCode {
-    let (config, keys) = match load(env) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+    match load(env) {
+        Ok((config, keys)) => report(&config, Some(&keys)),
+        Err(code) => code,
+    }
+}
+
+/// `monban check --config FILE`: the file as it will be uploaded to Secret Manager. What the
+/// deployment provides beside it (the Google client secret as a variable, the key files) is
+/// checked when it is here too, and otherwise named as not checked.
+fn check_file(mut env: HashMap<String, String>, file: &Path) -> ExitCode {
+    env.insert(CONFIG_FILE_VAR.into(), file.display().to_string());
+    let upstream_secret = "MONBAN_UPSTREAM__CLIENT_SECRET";
+    if !env.contains_key(upstream_secret) {
+        println!("upstream.client_secret: not checked (the deployment sets {upstream_secret})");
+        env.insert(upstream_secret.into(), "set-by-the-deployment".into());
+    }
+    let config = match Config::load(&env) {
+        Ok(config) => config,
+        Err(e) => return fail(2, &e.to_string()),
     };
+    let keys_here = config.keys_dir.is_dir() || env.contains_key(SIGNING_KEYS_VAR);
+    if !keys_here {
+        println!(
+            "signing keys: not checked ({} is not here; the deployment mounts it)",
+            config.keys_dir.display()
+        );
+        return report(&config, None);
+    }
+    match KeyStore::load(&config) {
+        Ok(keys) => report(&config, Some(&keys)),
+        Err(e) => fail(2, &e.to_string()),
+    }
+}
+
+/// Prints the summary (no secrets) and the keys, then "configuration OK".
+fn report(config: &Config, keys: Option<&KeyStore>) -> ExitCode {
     print!("{}", config.summary());
-    for key in keys.all() {
-        let active = if key.kid == keys.active().kid {
+    for key in keys.map(KeyStore::all).unwrap_or_default() {
+        let active = if keys.is_some_and(|k| k.active().kid == key.kid) {
             " (signs)"
         } else {
             ""

@@ -4,6 +4,7 @@
 //! The folders, each depending only on those above it:
 //!
 //! - [`config`]: the settings, loaded and validated once, and who may sign in;
+//! - [`audit`]: the entries an administrator queries, each with a stable `event` name;
 //! - [`keys`] and [`tokens`]: signing keys, the JWKS, minting and verifying monban's JWTs;
 //! - [`upstream`]: the Google client and its ID-token check;
 //! - [`session`]: sealed values, the SSO session, its cookies, signing in at `/callback`;
@@ -12,6 +13,7 @@
 //! - [`dev`]: the mock Google and `monban dev`, outside the server's own modules;
 //! - [`cli`] and [`telemetry`]: the commands and the logs.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod dev;

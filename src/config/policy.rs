@@ -29,6 +29,18 @@ pub enum Denial {
     SignedOut,
 }
 
+impl Denial {
+    /// A stable code for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Denial::NoEmail => "no_email",
+            Denial::EmailNotVerified => "email_not_verified",
+            Denial::NotAllowed => "not_allowed",
+            Denial::SignedOut => "signed_out",
+        }
+    }
+}
+
 /// Admits `identity` if its verified email is listed in `allowed_emails` or any role, or if Google
 /// vouches for its domain and that domain is in `allowed_domains`; returns its roles.
 ///

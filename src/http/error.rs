@@ -145,10 +145,8 @@ fn sign_in_words(error: &SignInError, org: &str) -> (&'static str, String) {
     }
 }
 
-/// The page for a failed sign-in, with the cause logged once (never a secret: the upstream
-/// errors carry no codes or tokens).
+/// The page for a failed sign-in (the handler writes the audit entry).
 pub fn sign_in_page(error: &SignInError, org: &str) -> HttpResponse {
-    tracing::warn!(reason = ?error, "sign-in failed");
     let actions: &[Action<'_>] = match error {
         SignInError::Denied(..) => &[Action {
             label: "Use another account",

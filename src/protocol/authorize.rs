@@ -13,6 +13,7 @@ use url::Url;
 use super::error::OAuthError;
 use super::paths::{AUTHORIZE_PATH, LOGIN_PATH};
 use super::scope::granted;
+use crate::audit::Event;
 use crate::config::{Client, Config};
 use crate::session::Session;
 use crate::session::seal::{Purpose, Sealer};
@@ -263,10 +264,19 @@ impl AuthorizeRequest {
         };
         match session {
             Some(session) if self.session_suffices(session, now) => {
-                let Ok(session) = session.as_of(config) else {
-                    return refuse(OAuthError::AccessDenied(
-                        "the user is no longer allowed to sign in".into(),
-                    ));
+                let session = match session.as_of(config) {
+                    Ok(session) => session,
+                    Err(denial) => {
+                        Event::RevocationHit {
+                            via: "session",
+                            reason: denial.code(),
+                            email: &session.email,
+                        }
+                        .record();
+                        return refuse(OAuthError::AccessDenied(
+                            "the user is no longer allowed to sign in".into(),
+                        ));
+                    }
                 };
                 let code = self.code(sealer, &session, now);
                 let mut target = self.redirect_uri.clone();

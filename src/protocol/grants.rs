@@ -19,6 +19,7 @@ use super::error::OAuthError;
 use super::pkce;
 use super::scope::{granted, narrowed};
 use super::token_request::{Grant, TokenRequest};
+use crate::audit::Event;
 use crate::config::policy::Denial;
 use crate::config::{Client, Config, Secret};
 use crate::session::Session;
@@ -131,13 +132,10 @@ impl TokenService<'_> {
             granted: &grant.scope,
             kept: &grant.scope,
         };
-        self.respond(
-            client,
-            &self.as_of_today(&grant.session)?,
-            scope,
-            grant.nonce.as_deref(),
-            now,
-        )
+        let session = self.as_of_today(&grant.session, "code")?;
+        let response = self.respond(client, &session, scope, grant.nonce.as_deref(), now)?;
+        issued(client, "authorization_code", &session);
+        Ok(response)
     }
 
     /// Redeems a refresh token, re-checking the current allow-list and roles.
@@ -162,14 +160,14 @@ impl TokenService<'_> {
                 "the sign-in is too old to refresh: sign in again".into(),
             ));
         }
-        let session = self.as_of_today(&grant.session)?;
+        let session = self.as_of_today(&grant.session, "refresh_token")?;
         // What the client may have today: the grant, narrowed as asked, within today's
         // configuration of the client (an admin may take a scope away).
         // RFC 6749 §6: the new refresh token keeps the original scope, so a later refresh may ask
         // for all of it again.
         let kept = granted(&grant.scope, client);
         let scope = granted(&narrowed(&grant.scope, scope)?, client);
-        self.respond(
+        let response = self.respond(
             client,
             &session,
             Scopes {
@@ -178,7 +176,9 @@ impl TokenService<'_> {
             },
             None,
             now,
-        )
+        )?;
+        issued(client, "refresh_token", &session);
+        Ok(response)
     }
 
     /// When `client`'s refresh chain for `session` ends: the sign-in plus the client's absolute
@@ -189,8 +189,15 @@ impl TokenService<'_> {
     }
 
     /// The grant's session under the running configuration: still admitted, with today's roles.
-    fn as_of_today(&self, session: &Session) -> Result<Session, OAuthError> {
+    /// A refusal is a revocation hit, `via` the code or the refresh token.
+    fn as_of_today(&self, session: &Session, via: &'static str) -> Result<Session, OAuthError> {
         session.as_of(self.config).map_err(|denial| {
+            Event::RevocationHit {
+                via,
+                reason: denial.code(),
+                email: &session.email,
+            }
+            .record();
             OAuthError::InvalidGrant(
                 match denial {
                     Denial::SignedOut => "the administrator signed this sign-in out: sign in again",
@@ -257,6 +264,17 @@ impl TokenService<'_> {
             scope: scope.granted.to_string(),
         })
     }
+}
+
+/// The audit entry of a token response.
+fn issued(client: &Client, grant: &'static str, session: &Session) {
+    Event::TokenIssued {
+        client_id: &client.id,
+        grant,
+        sub: &session.sub,
+        email: &session.email,
+    }
+    .record();
 }
 
 fn invalid_grant(what: &str, e: SealError) -> OAuthError {

@@ -52,6 +52,16 @@ pub enum Grant {
     },
 }
 
+impl Grant {
+    /// The `grant_type` as the RFC spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Grant::AuthorizationCode { .. } => "authorization_code",
+            Grant::RefreshToken { .. } => "refresh_token",
+        }
+    }
+}
+
 /// A token request whose client is authenticated and whose grant is complete.
 #[derive(Debug)]
 pub struct TokenRequest<'c> {

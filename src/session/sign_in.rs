@@ -26,6 +26,37 @@ pub enum SignInError {
     Denied(Denial, Option<String>, String),
 }
 
+impl SignInError {
+    /// A stable code for the audit log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SignInError::BadState => "bad_state",
+            SignInError::ExpiredState => "expired_state",
+            SignInError::OtherBrowser => "other_browser",
+            SignInError::Cancelled => "cancelled",
+            SignInError::Upstream(UpstreamError::Unreachable(_)) => "upstream_unreachable",
+            SignInError::Upstream(_) => "upstream_unverified",
+            SignInError::Denied(denial, ..) => denial.code(),
+        }
+    }
+
+    /// What went wrong upstream, for the administrator (upstream errors carry no code or token).
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            SignInError::Upstream(e) => Some(e.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The address Google gave, when the refusal is about the account.
+    pub fn email(&self) -> Option<&str> {
+        match self {
+            SignInError::Denied(_, email, _) => email.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// A login about to leave for Google.
 #[derive(Debug)]
 pub struct Begun {

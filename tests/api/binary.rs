@@ -313,7 +313,12 @@ async fn on_cloud_run_it_honours_port_logs_json_and_stops_cleanly_on_sigterm() {
     let request = next_log(&mut lines, |e| e.get("httpRequest").is_some()).await;
     let http = &request["httpRequest"];
     assert_eq!(http["requestMethod"], "GET");
-    assert_eq!(http["requestUrl"], "/.well-known/jwks.json");
+    // The public URL (the issuer's origin), never the query.
+    assert_eq!(
+        http["requestUrl"],
+        "https://login.example.org/.well-known/jwks.json"
+    );
+    assert!(request["latency_ms"].is_u64());
     assert_eq!(http["status"], 200);
     assert!(http["latency"].as_str().unwrap().ends_with('s'));
     assert_eq!(

@@ -57,20 +57,21 @@ fn the_dockerfile_builds_and_runs_the_binary_that_exists() {
 /// What a deployment file configures, with Cloud Build's default substitutions applied and
 /// `$PROJECT_ID`, `$COMMIT_SHA` left as the placeholders `deploy/service.yaml` uses.
 #[derive(Debug, PartialEq)]
-struct Deployment {
+pub struct Deployment {
     image: String,
     port: u64,
     service_account: String,
     memory: String,
     execution_environment: String,
     /// Plain variables, name to value.
-    env: BTreeMap<String, String>,
+    pub env: BTreeMap<String, String>,
     /// Secrets by target (a variable name or a file path) to (secret, version).
-    secrets: BTreeMap<String, (String, String)>,
+    pub secrets: BTreeMap<String, (String, String)>,
 }
 
-/// The steps and substitutions of cloudbuild.yaml, with the substitutions applied.
-fn cloudbuild_step(id: &str) -> (Value, Vec<String>) {
+/// A step of cloudbuild.yaml and its arguments, with the substitutions applied: `overrides` as a
+/// trigger would set them, the file's defaults for the rest.
+fn cloudbuild_step(id: &str, overrides: &[(&str, &str)]) -> (Value, Vec<String>) {
     let doc = yaml("cloudbuild.yaml");
     let step = doc["steps"]
         .as_array()
@@ -83,6 +84,13 @@ fn cloudbuild_step(id: &str) -> (Value, Vec<String>) {
         let mut arg = arg
             .replace("$PROJECT_ID", "PROJECT_ID")
             .replace("$COMMIT_SHA", "COMMIT_SHA");
+        for (name, value) in overrides {
+            assert!(
+                doc["substitutions"].get(name).is_some(),
+                "no substitution {name}"
+            );
+            arg = arg.replace(&format!("${{{name}}}"), value);
+        }
         for (name, value) in doc["substitutions"].as_object().unwrap() {
             arg = arg.replace(&format!("${{{name}}}"), value.as_str().unwrap());
         }
@@ -98,8 +106,9 @@ fn cloudbuild_step(id: &str) -> (Value, Vec<String>) {
     (step, args)
 }
 
-fn from_cloudbuild() -> Deployment {
-    let (_, args) = cloudbuild_step("deploy");
+/// The revision cloudbuild.yaml's deploy step makes, with these substitutions.
+pub fn from_cloudbuild(overrides: &[(&str, &str)]) -> Deployment {
+    let (_, args) = cloudbuild_step("deploy", overrides);
     let flag = |name: &str| {
         args.iter()
             .find_map(|a| a.strip_prefix(&format!("--{name}=")))
@@ -205,7 +214,7 @@ fn env_example() -> HashMap<String, String> {
 
 #[test]
 fn cloudbuild_and_the_knative_manifest_agree_with_each_other_and_with_the_config() {
-    let cloud_build = from_cloudbuild();
+    let cloud_build = from_cloudbuild(&[]);
     let knative = from_knative();
     assert_eq!(cloud_build, knative);
     assert_eq!(
@@ -222,7 +231,7 @@ fn cloudbuild_and_the_knative_manifest_agree_with_each_other_and_with_the_config
         ("128Mi", "gen1")
     );
     // The image deployed is the one the build step pushes.
-    let (build, build_args) = cloudbuild_step("build");
+    let (build, build_args) = cloudbuild_step("build", &[]);
     let script = build_args.join(" ");
     assert!(
         script.contains(&format!("--tag={} --push", cloud_build.image)),
@@ -324,4 +333,66 @@ async fn the_binary_started_as_the_image_starts_it_signs_people_in() {
     let home = browser.get(format!("{issuer}/")).send().await.unwrap();
     assert!(home.text().await.unwrap().contains("Grace Hopper"));
     child.kill().await.unwrap();
+}
+
+#[test]
+fn the_guide_names_what_the_deployment_files_use() {
+    let guide = read("docs/deploy.md");
+    let doc = yaml("cloudbuild.yaml");
+    let substitutions = doc["substitutions"].as_object().unwrap();
+    // Every substitution is explained in the guide, and the guide uses no other.
+    for name in substitutions.keys() {
+        assert!(
+            guide.contains(name.as_str()),
+            "the guide never names {name}"
+        );
+    }
+    let mut rest = guide.as_str();
+    while let Some(at) = rest.find("`_") {
+        let name: String = rest[at + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+            .collect();
+        if name.len() > 1 && !name.starts_with("__") {
+            assert!(substitutions.contains_key(&name), "the guide names {name}");
+        }
+        rest = &rest[at + 2..];
+    }
+    // Every secret the revision reads is created by a command of the guide.
+    let deployment = from_cloudbuild(&[]);
+    for (secret, _) in deployment.secrets.values() {
+        assert!(
+            guide.contains(&format!("gcloud secrets create {secret} ")),
+            "the guide never creates {secret}"
+        );
+        assert!(guide.contains(&format!(
+            "gcloud secrets add-iam-policy-binding {secret} --member=serviceAccount:$RUNTIME_SA"
+        )));
+    }
+    // The region, the service accounts and the first key are the ones cloudbuild.yaml deploys.
+    let region = substitutions["_REGION"].as_str().unwrap();
+    assert!(guide.contains(&format!("REGION={region}\n")));
+    let runtime = deployment
+        .service_account
+        .replace("PROJECT_ID", "my-lab-project");
+    assert!(guide.contains(&format!("RUNTIME_SA={runtime}\n")));
+    let kid = &deployment.env["MONBAN_SIGNING_KID"];
+    assert!(guide.contains(&format!("-out keys/{kid}.pem")));
+    assert!(guide.contains(substitutions["_KEY_FILES"].as_str().unwrap()));
+    // Files the guide hands to gcloud exist.
+    for file in [
+        "deploy/cleanup-policy.json",
+        "deploy/alert-refused-sign-ins.json",
+        "deploy/service.yaml",
+    ] {
+        assert!(guide.contains(file), "{file}");
+        let text = read(file);
+        if file.ends_with(".json") {
+            serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+    }
+    // The alert counts the metric the guide creates, from the event monban writes.
+    let alert = read("deploy/alert-refused-sign-ins.json");
+    assert!(alert.contains("logging.googleapis.com/user/monban-refused-sign-ins"));
+    assert!(guide.contains("gcloud logging metrics create monban-refused-sign-ins"));
 }

@@ -5,6 +5,7 @@ mod bad_inputs;
 mod binary;
 mod bounds;
 mod browser;
+mod cloud_run;
 mod deploy;
 mod faults;
 mod hardening;

@@ -4,6 +4,7 @@ use actix_web::web::{Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use crate::audit::Event;
 use crate::http::error::sign_in_page;
 use crate::http::state::AppState;
 use crate::session::seal::Purpose;
@@ -33,7 +34,11 @@ pub async fn callback(
     let now = state.now();
     match sign_in::complete(received, &state.sealer, &state.upstream, &state.config, now).await {
         Ok((session, return_to)) => {
-            tracing::info!(email = session.email.as_str(), "signed in");
+            Event::SignInAllowed {
+                email: &session.email,
+                sub: &session.sub,
+            }
+            .record();
             let ttl = state.config.lifetimes.session;
             let sealed = state.sealer.seal(
                 Purpose::Session,
@@ -49,6 +54,15 @@ pub async fn callback(
                 .expect("a cookie is a valid header");
             response
         }
-        Err(e) => sign_in_page(&e, &state.config.org_name),
+        Err(e) => {
+            let detail = e.detail();
+            Event::SignInRefused {
+                reason: e.reason(),
+                email: e.email(),
+                detail: detail.as_deref(),
+            }
+            .record();
+            sign_in_page(&e, &state.config.org_name)
+        }
     }
 }

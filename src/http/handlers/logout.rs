@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Form, Query};
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::audit::Event;
 use crate::http::error::refusal_page;
 use crate::http::pages::{self, Action};
 use crate::http::state::AppState;
@@ -60,6 +61,13 @@ fn cross_site(req: &HttpRequest, issuer: &str) -> bool {
 /// Clears the session cookie, if the browser sent one, and goes to `target`.
 fn sign_out(req: &HttpRequest, state: &AppState, target: &str) -> HttpResponse {
     let mut response = super::see_other(target);
+    if let Some(session) = state.session(req, state.now()) {
+        Event::SignedOut {
+            email: &session.email,
+            sub: &session.sub,
+        }
+        .record();
+    }
     if req.cookie(state.cookies.session).is_some() {
         response
             .add_cookie(&state.cookies.session_removal())

@@ -15,6 +15,9 @@ use crate::telemetry::{TraceContext, trace_context};
 struct RequestFields {
     method: String,
     path: String,
+    /// The public URL without its query: the issuer's origin and the path, as Cloud Logging
+    /// expects `httpRequest.requestUrl` to be.
+    url: String,
     user_agent: String,
     remote_ip: String,
     trace: Option<TraceContext>,
@@ -22,9 +25,14 @@ struct RequestFields {
 
 impl RequestFields {
     fn of(req: &ServiceRequest) -> Self {
+        let origin = req
+            .app_data::<Data<AppState>>()
+            .map(|state| state.config.issuer.origin().ascii_serialization())
+            .unwrap_or_default();
         Self {
             method: req.method().to_string(),
             path: req.path().to_string(),
+            url: format!("{origin}{}", req.path()),
             user_agent: req
                 .headers()
                 .get("user-agent")
@@ -56,7 +64,8 @@ impl RequestFields {
                     target: "monban::http",
                     $level,
                     http.requestMethod = self.method.as_str(),
-                    http.requestUrl = self.path.as_str(),
+                    http.requestUrl = self.url.as_str(),
+                    latency_ms = elapsed.as_millis() as u64,
                     http.status = status,
                     http.latency = latency.as_str(),
                     http.userAgent = self.user_agent.as_str(),

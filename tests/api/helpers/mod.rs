@@ -22,7 +22,9 @@ use reqwest::Url;
 use tempfile::TempDir;
 
 pub use logs::{assert_not_logged, logged};
-pub use processes::{browser_at_callback, free_port, serve_process, sigterm, spawn_until};
+pub use processes::{
+    Output, browser_at_callback, free_port, serve_process, serve_recording, sigterm, spawn_until,
+};
 
 /// The mock upstream's client credentials in the tests.
 pub const UPSTREAM_CLIENT_ID: &str = "monban-test";

@@ -1,6 +1,7 @@
 //! monban as separate processes (the real binary, as the image runs it) and what drives them.
 
 use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 
 use reqwest::Url;
 use tokio::io::AsyncBufReadExt;
@@ -8,10 +9,18 @@ use tokio::io::AsyncBufReadExt;
 use super::location;
 
 /// Spawns `program` and reads its stdout until a line contains `ready`.
-pub async fn spawn_until(
+pub async fn spawn_until(command: tokio::process::Command, ready: &str) -> tokio::process::Child {
+    spawn_recording(command, ready).await.0
+}
+
+/// Every stdout line of a child process so far.
+pub type Output = Arc<Mutex<Vec<String>>>;
+
+/// [`spawn_until`], keeping every later stdout line for the test to read.
+pub async fn spawn_recording(
     mut command: tokio::process::Command,
     ready: &str,
-) -> tokio::process::Child {
+) -> (tokio::process::Child, Output) {
     let mut child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -19,11 +28,17 @@ pub async fn spawn_until(
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let output = Output::default();
     while let Some(line) = lines.next_line().await.unwrap() {
         if line.contains(ready) {
             // Keep draining so the child never blocks on a full pipe.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return child;
+            let kept = output.clone();
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    kept.lock().unwrap().push(line);
+                }
+            });
+            return (child, output);
         }
     }
     panic!("{command:?} ended before printing {ready:?}");
@@ -33,6 +48,13 @@ pub async fn spawn_until(
 /// `MONBAN_ISSUER` (loopback, on a free port) and `env`, in an empty working directory. Returns the
 /// process once it listens, and its issuer.
 pub async fn serve_process(env: &[(&str, &str)]) -> (tokio::process::Child, String) {
+    let (child, address, _) = serve_recording(env).await;
+    (child, address)
+}
+
+/// [`serve_process`], keeping its log lines; `env` may set another `MONBAN_ISSUER` (several
+/// revisions behind one public URL). Returns the process, its own address and its output.
+pub async fn serve_recording(env: &[(&str, &str)]) -> (tokio::process::Child, String, Output) {
     let port = free_port().to_string();
     let issuer = format!("http://127.0.0.1:{port}");
     let cwd = tempfile::tempdir().unwrap();
@@ -44,7 +66,8 @@ pub async fn serve_process(env: &[(&str, &str)]) -> (tokio::process::Child, Stri
         .envs(env.iter().copied())
         .current_dir(cwd.path());
     // The configuration is read at start-up; the empty folder may go once the server listens.
-    (spawn_until(command, "monban listening").await, issuer)
+    let (child, output) = spawn_recording(command, "monban listening").await;
+    (child, issuer, output)
 }
 
 /// Sends SIGTERM to `child`, as Cloud Run does when it scales an instance away.
