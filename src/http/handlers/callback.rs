@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::audit::Event;
 use crate::http::error::sign_in_page;
 use crate::http::state::AppState;
+use crate::session::Session;
 use crate::session::seal::Purpose;
 use crate::session::sign_in::{self, Callback};
 
@@ -33,27 +34,7 @@ pub async fn callback(
     };
     let now = state.now();
     match sign_in::complete(received, &state.sealer, &state.upstream, &state.config, now).await {
-        Ok((session, return_to)) => {
-            Event::SignInAllowed {
-                email: &session.email,
-                sub: &session.sub,
-            }
-            .record();
-            let ttl = state.config.lifetimes.session;
-            let sealed = state.sealer.seal(
-                Purpose::Session,
-                &session,
-                session.auth_time + ttl.as_secs(),
-            );
-            let mut response = super::see_other(&return_to);
-            let cookie = state
-                .cookies
-                .build(state.cookies.session, sealed, Some(ttl));
-            response
-                .add_cookie(&cookie)
-                .expect("a cookie is a valid header");
-            response
-        }
+        Ok((session, return_to)) => signed_in(&state, &session, &return_to),
         Err(e) => {
             let detail = e.detail();
             Event::SignInRefused {
@@ -65,4 +46,25 @@ pub async fn callback(
             sign_in_page(&e, &state.config.org_name)
         }
     }
+}
+
+/// The new SSO session, sealed into its cookie, and on to where the sign-in was to return.
+fn signed_in(state: &AppState, session: &Session, return_to: &str) -> HttpResponse {
+    Event::SignInAllowed {
+        email: &session.email,
+        sub: &session.sub,
+    }
+    .record();
+    let ttl = state.config.lifetimes.session;
+    let sealed = state
+        .sealer
+        .seal(Purpose::Session, session, session.auth_time + ttl.as_secs());
+    let mut response = super::see_other(return_to);
+    let cookie = state
+        .cookies
+        .build(state.cookies.session, sealed, Some(ttl));
+    response
+        .add_cookie(&cookie)
+        .expect("a cookie is a valid header");
+    response
 }
