@@ -105,7 +105,7 @@ def start_monbans(work, ports, upstream_env, extra=None):
 def sign_in(ports, turn, record, steps=STEPS):
     """One complete sign-in as user ada, each request to the next instance in turn; `record(step,
     seconds)` gets each step's latency. Raises on any unexpected answer. `steps` may stop early
-    (e.g. after `token_code`)."""
+    (e.g. after `token_code`). Returns the token response of the code."""
     session = requests.Session()
     counter = [turn]
 
@@ -144,11 +144,12 @@ def sign_in(ports, turn, record, steps=STEPS):
         "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
         "code_verifier": verifier,
     })
-    if "userinfo" not in steps:
-        return
     tokens = r.json()
+    if "userinfo" not in steps:
+        return tokens
     step("userinfo", "GET", at(f"{issuer}/userinfo"), 200,
          headers={"authorization": f"Bearer {tokens['access_token']}"})
     step("token_refresh", "POST", at(f"{issuer}/token"), 200, auth=auth, data={
         "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
     })
+    return tokens
