@@ -7,6 +7,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
 use super::pages::{self, Action};
+use crate::audit::Event;
 use crate::config::policy::Denial;
 use crate::protocol::authorize::asking_client;
 use crate::protocol::error::OAuthError;
@@ -145,8 +146,16 @@ fn sign_in_words(error: &SignInError, org: &str) -> (&'static str, String) {
     }
 }
 
-/// The page for a failed sign-in (the handler writes the audit entry).
+/// The page for a failed sign-in, with its audit entry (never a secret: the upstream errors
+/// carry no codes or tokens).
 pub fn sign_in_page(error: &SignInError, org: &str) -> HttpResponse {
+    let detail = error.detail();
+    Event::SignInRefused {
+        reason: error.reason(),
+        email: error.email(),
+        detail: detail.as_deref(),
+    }
+    .record();
     let actions: &[Action<'_>] = match error {
         SignInError::Denied(..) => &[Action {
             label: "Use another account",

@@ -306,6 +306,12 @@ async fn the_admins_sign_out_switch_voids_every_older_sign_in_everywhere_monban_
             .unwrap()
             .contains("signed this sign-in out")
     );
+    // Each refusal is an audit entry the admin can query.
+    for via in ["code", "refresh_token"] {
+        assert!(logged(&format!(
+            r#"event="revocation.hit" via="{via}" reason="signed_out" email="ada@lab.example.org""#
+        )));
+    }
     let userinfo = after
         .client
         .get(format!("{}/userinfo", after.address))

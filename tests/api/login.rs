@@ -8,7 +8,7 @@ use monban::session::login_state::{LoginState, binding_hash};
 use monban::session::seal::Purpose;
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, assert_not_logged, location};
+use crate::helpers::{TestApp, assert_not_logged, location, logged};
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -86,6 +86,7 @@ async fn signing_out_ends_the_session() {
         .unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert!(home(&app).await.contains("Sign in with Google"));
+    assert!(logged(r#"event="sign_out" email="grace@lab.example.org""#));
 }
 
 #[tokio::test]
@@ -106,6 +107,9 @@ async fn an_outsider_is_refused_by_name_with_no_session() {
     assert!(page.contains("Example Lab") && page.contains("not allowed"));
     assert!(page.contains("/login?prompt=select_account"), "{page}");
     assert!(home(&app).await.contains("Sign in with Google"));
+    assert!(logged(
+        r#"event="sign_in.refused" reason="not_allowed" email="mallory@outsider.example""#
+    ));
 
     let chooser = app.begin_login("?prompt=select_account").await;
     assert!(
@@ -302,6 +306,9 @@ async fn an_unreachable_upstream_gives_a_clear_503_and_spares_everything_else() 
     let response = app.get("/login").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.text().await.unwrap().contains("unreachable"));
+    assert!(logged(
+        r#"event="sign_in.refused" reason="upstream_unreachable""#
+    ));
     assert_eq!(
         app.get("/.well-known/jwks.json").await.status(),
         StatusCode::OK

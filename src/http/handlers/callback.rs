@@ -35,16 +35,7 @@ pub async fn callback(
     let now = state.now();
     match sign_in::complete(received, &state.sealer, &state.upstream, &state.config, now).await {
         Ok((session, return_to)) => signed_in(&state, &session, &return_to),
-        Err(e) => {
-            let detail = e.detail();
-            Event::SignInRefused {
-                reason: e.reason(),
-                email: e.email(),
-                detail: detail.as_deref(),
-            }
-            .record();
-            sign_in_page(&e, &state.config.org_name)
-        }
+        Err(e) => sign_in_page(&e, &state.config.org_name),
     }
 }
 
