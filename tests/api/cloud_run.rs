@@ -213,52 +213,100 @@ async fn token(address: &str, form: &[(&str, &str)]) -> Value {
     response.json().await.unwrap()
 }
 
+/// `wiki` redeems a code at `address`.
+async fn redeem(address: &str, code: &str, verifier: &str, secret: &str) -> Value {
+    let callback = format!("{CLIENT_ORIGIN}/wiki/callback");
+    token(
+        address,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &callback),
+            ("code_verifier", verifier),
+            ("client_id", "wiki"),
+            ("client_secret", secret),
+        ],
+    )
+    .await
+}
+
+/// `wiki` refreshes at `address`.
+async fn refresh(address: &str, refresh_token: &str, secret: &str) -> Value {
+    token(
+        address,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", "wiki"),
+            ("client_secret", secret),
+        ],
+    )
+    .await
+}
+
+/// What the guide's first steps leave: Secret Manager holding version 1 of the four secrets (the
+/// configuration with `wiki` registered, the key named as cloudbuild.yaml's `_SIGNING_KID`), and
+/// the public issuer URL every revision answers for.
+struct FirstDeploy {
+    mock: Arc<MockUpstream>,
+    manager: SecretManager,
+    wiki_secret: String,
+    session_secret: String,
+    signing_kid: String,
+    issuer: String,
+    _admin: tempfile::TempDir,
+}
+
+impl FirstDeploy {
+    fn new(extra_config: &str) -> FirstDeploy {
+        let mock = mock_google();
+        let admin = tempfile::tempdir().unwrap();
+        let (file, wiki_secret) = config_file(admin.path(), &mock, extra_config);
+        let mut manager = SecretManager::default();
+        assert_eq!(manager.add("monban-config", &file), "1");
+        let key = monban::keys::generate_pem(KeyAlg::Rs256).unwrap();
+        assert_eq!(manager.add("monban-signing-key", &key), "1");
+        manager.add("monban-google-client-secret", UPSTREAM_CLIENT_SECRET);
+        let session_secret = monban::config::generate_session_secret();
+        manager.add("monban-session-secrets", &session_secret);
+        FirstDeploy {
+            mock,
+            manager,
+            wiki_secret,
+            session_secret,
+            signing_kid: from_cloudbuild(&[]).env["MONBAN_SIGNING_KID"].clone(),
+            issuer: format!("http://127.0.0.1:{}", free_port()),
+            _admin: admin,
+        }
+    }
+
+    /// A revision with these substitutions, behind the public issuer URL.
+    async fn deploy(&self, substitutions: &[(&str, &str)]) -> Revision {
+        let here = [("MONBAN_ISSUER", self.issuer.as_str())];
+        Revision::deploy(&self.manager, substitutions, &here).await
+    }
+}
+
 #[tokio::test]
 async fn the_image_with_cloud_runs_mounts_signs_a_registered_client_in_and_audits_it() {
-    let mock = mock_google();
-    let admin = tempfile::tempdir().unwrap();
-    let (file, wiki_secret) = config_file(admin.path(), &mock, "");
-    // The guide's first deploy: every secret created, then cloudbuild.yaml as written, plus a
-    // second key version published beside the signing one (the layout during a rotation).
-    let mut manager = SecretManager::default();
-    let signing = from_cloudbuild(&[]).env["MONBAN_SIGNING_KID"].clone();
-    assert_eq!(manager.add("monban-config", &file), "1");
-    let rs256 = monban::keys::generate_pem(KeyAlg::Rs256).unwrap();
-    assert_eq!(manager.add("monban-signing-key", &rs256), "1");
+    // The guide's first deploy, plus a second key version published beside the signing one (the
+    // layout during a rotation).
+    let mut lab = FirstDeploy::new("");
     let next = monban::keys::generate_pem(KeyAlg::Es256).unwrap();
-    let v2 = manager.add("monban-signing-key", &next);
-    manager.add("monban-google-client-secret", UPSTREAM_CLIENT_SECRET);
-    let session_secret = monban::config::generate_session_secret();
-    manager.add("monban-session-secrets", &session_secret);
+    let v2 = lab.manager.add("monban-signing-key", &next);
+    let signing = lab.signing_kid.clone();
     let key_files = format!(
         "/keys/{signing}.pem=monban-signing-key:1,/keys/20261215T090000Z-es256-77aa01.pem=monban-signing-key:{v2}"
     );
-    let issuer = format!("http://127.0.0.1:{}", free_port());
-    let revision = Revision::deploy(
-        &manager,
-        &[("_KEY_FILES", &key_files)],
-        &[("MONBAN_ISSUER", &issuer)],
-    )
-    .await;
+    let revision = lab.deploy(&[("_KEY_FILES", &key_files)]).await;
+    let (issuer, mock, wiki_secret) = (&lab.issuer, &lab.mock, &lab.wiki_secret);
 
     let (jwks, _) = revision.jwks().await;
     assert_eq!(jwks.keys.len(), 2, "both key versions are published");
-    let (code, verifier) = code_for(&issuer, &revision.address, &mock, "grace").await;
-    let wiki_callback = format!("{CLIENT_ORIGIN}/wiki/callback");
-    let tokens = token(
-        &revision.address,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &wiki_callback),
-            ("code_verifier", &verifier),
-            ("client_id", "wiki"),
-            ("client_secret", &wiki_secret),
-        ],
-    )
-    .await;
+    let (code, verifier) = code_for(issuer, &revision.address, mock, "grace").await;
+    let tokens = redeem(&revision.address, &code, &verifier, wiki_secret).await;
     let access = tokens["access_token"].as_str().unwrap();
-    let sibling = Verifier::from_jwks(&issuer, "wiki", &jwks, Options::default());
+    let sibling = Verifier::from_jwks(issuer, "wiki", &jwks, Options::default());
     let claims = sibling.verify_cached(access).unwrap();
     assert_eq!(claims.email.as_deref(), Some("grace@lab.example.org"));
     assert_eq!(
@@ -266,17 +314,8 @@ async fn the_image_with_cloud_runs_mounts_signs_a_registered_client_in_and_audit
         Some(signing.as_str()),
         "MONBAN_SIGNING_KID picks the signing version"
     );
-    let refresh = tokens["refresh_token"].as_str().unwrap();
-    token(
-        &revision.address,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh),
-            ("client_id", "wiki"),
-            ("client_secret", &wiki_secret),
-        ],
-    )
-    .await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    refresh(&revision.address, refresh_token, wiki_secret).await;
 
     // The audit trail an admin queries, and nothing secret in any line.
     let audit = revision.audit();
@@ -303,11 +342,11 @@ async fn the_image_with_cloud_runs_mounts_signs_a_registered_client_in_and_audit
     let everything = revision.output.lock().unwrap().join("\n");
     for secret in [
         wiki_secret.as_str(),
-        session_secret.as_str(),
+        lab.session_secret.as_str(),
         UPSTREAM_CLIENT_SECRET,
         code.as_str(),
         access,
-        refresh,
+        refresh_token,
     ] {
         assert!(!everything.contains(secret), "a secret was logged");
     }
@@ -329,16 +368,7 @@ impl Traffic {
         let mut seen = Vec::new();
         for i in 0..12 {
             let at = &serving[i % serving.len()].address;
-            let tokens = token(
-                at,
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", &self.refresh_token),
-                    ("client_id", "wiki"),
-                    ("client_secret", &self.secret),
-                ],
-            )
-            .await;
+            let tokens = refresh(at, &self.refresh_token, &self.secret).await;
             self.refresh_token = tokens["refresh_token"].as_str().unwrap().to_string();
             let access = tokens["access_token"].as_str().unwrap();
             for sibling in siblings {
@@ -358,58 +388,31 @@ impl Traffic {
 
 #[tokio::test]
 async fn the_key_rotation_runbook_fails_no_verification_in_a_sibling_service() {
-    let mock = mock_google();
-    let admin = tempfile::tempdir().unwrap();
     // Load from one address: the per-address limit would (rightly) refuse most of it.
-    let (file, secret) = config_file(admin.path(), &mock, "rate_limit_per_minute = 0\n");
-    let mut manager = SecretManager::default();
-    manager.add("monban-config", &file);
-    let old = from_cloudbuild(&[]).env["MONBAN_SIGNING_KID"].clone();
-    manager.add(
-        "monban-signing-key",
-        &monban::keys::generate_pem(KeyAlg::Rs256).unwrap(),
-    );
-    manager.add("monban-google-client-secret", UPSTREAM_CLIENT_SECRET);
-    manager.add(
-        "monban-session-secrets",
-        &monban::config::generate_session_secret(),
-    );
-    let issuer = format!("http://127.0.0.1:{}", free_port());
-    let here = [("MONBAN_ISSUER", issuer.as_str())];
+    let mut lab = FirstDeploy::new("rate_limit_per_minute = 0\n");
+    let (old, issuer) = (lab.signing_kid.clone(), lab.issuer.clone());
 
     // Before: the first deploy, one key. A sibling caches its JWKS; a user signs in.
-    let mut serving = vec![Revision::deploy(&manager, &[], &here).await];
+    let mut serving = vec![lab.deploy(&[]).await];
     let (jwks, cache) = serving[0].jwks().await;
     assert!(
         cache.contains("max-age=900"),
         "{cache}: the runbook waits 15 min"
     );
     let before = Verifier::from_jwks(&issuer, "wiki", &jwks, Options::default());
-    let (code, verifier) = code_for(&issuer, &serving[0].address, &mock, "ada").await;
-    let wiki_callback = format!("{CLIENT_ORIGIN}/wiki/callback");
-    let first = token(
-        &serving[0].address,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &wiki_callback),
-            ("code_verifier", &verifier),
-            ("client_id", "wiki"),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
+    let (code, verifier) = code_for(&issuer, &serving[0].address, &lab.mock, "ada").await;
+    let first = redeem(&serving[0].address, &code, &verifier, &lab.wiki_secret).await;
     let access_ttl = first["expires_in"].as_u64().unwrap();
     let mut traffic = Traffic {
         refresh_token: first["refresh_token"].as_str().unwrap().to_string(),
-        secret,
+        secret: lab.wiki_secret.clone(),
         failures: Vec::new(),
         verified: 0,
     };
 
     // 1. Publish: a new key version, mounted beside the old one, not signing yet.
     let new = "20261215T090000Z-rs256-b0b0b0".to_string();
-    let version = manager.add(
+    let version = lab.manager.add(
         "monban-signing-key",
         &monban::keys::generate_pem(KeyAlg::Rs256).unwrap(),
     );
@@ -420,7 +423,7 @@ async fn the_key_rotation_runbook_fails_no_verification_in_a_sibling_service() {
         ("_KEY_FILES", both.as_str()),
         ("_SIGNING_KID", old.as_str()),
     ];
-    serving.push(Revision::deploy(&manager, &publish, &here).await);
+    serving.push(lab.deploy(&publish).await);
     traffic.run(&serving, &[&before]).await;
     serving.remove(0).stop().await;
     traffic.run(&serving, &[&before]).await;
@@ -435,7 +438,7 @@ async fn the_key_rotation_runbook_fails_no_verification_in_a_sibling_service() {
         ("_KEY_FILES", both.as_str()),
         ("_SIGNING_KID", new.as_str()),
     ];
-    serving.push(Revision::deploy(&manager, &switch, &here).await);
+    serving.push(lab.deploy(&switch).await);
     let mut seen = traffic.run(&serving, &[&refreshed]).await;
     serving.remove(0).stop().await;
     seen.extend(traffic.run(&serving, &[&refreshed]).await);
@@ -456,7 +459,7 @@ async fn the_key_rotation_runbook_fails_no_verification_in_a_sibling_service() {
         ("_KEY_FILES", only_new.as_str()),
         ("_SIGNING_KID", new.as_str()),
     ];
-    serving.push(Revision::deploy(&manager, &retire, &here).await);
+    serving.push(lab.deploy(&retire).await);
     traffic.run(&serving, &[&refreshed]).await;
     serving.remove(0).stop().await;
     let (jwks, _) = serving[0].jwks().await;
@@ -473,16 +476,7 @@ async fn the_key_rotation_runbook_fails_no_verification_in_a_sibling_service() {
     );
     assert_eq!(traffic.verified, 12 * 7);
     // The same runbook without the wait would have failed: the oldest cache refuses the new key.
-    let last = token(
-        &serving[0].address,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &traffic.refresh_token),
-            ("client_id", "wiki"),
-            ("client_secret", &traffic.secret),
-        ],
-    )
-    .await;
+    let last = refresh(&serving[0].address, &traffic.refresh_token, &traffic.secret).await;
     assert!(
         before
             .verify_cached(last["access_token"].as_str().unwrap())
