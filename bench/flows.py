@@ -4,7 +4,9 @@ reading a process's memory and CPU time from /proc."""
 
 import base64
 import hashlib
+import html
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -131,8 +133,10 @@ def sign_in(ports, turn, record, steps=STEPS):
         "code_challenge": challenge, "code_challenge_method": "S256",
     })
     issuer = f"http://127.0.0.1:{ports[0]}"
-    r = step("authorize", "GET", at(f"{issuer}/authorize?{query}"), 303)
-    r = step("login", "GET", at(urllib.parse.urljoin(issuer, r.headers["location"])), 303)
+    r = step("authorize", "GET", at(f"{issuer}/authorize?{query}"), 200)
+    # "Sign in to <app>": the person presses the Google button.
+    href = html.unescape(re.search(r'id="continue" href="([^"]+)"', r.text)[1])
+    r = step("login", "GET", at(urllib.parse.urljoin(issuer, href)), 303)
     google = urllib.parse.urlsplit(r.headers["location"])
     choose = urllib.parse.urlunsplit(google._replace(path="/authorize/as", query="user=ada&" + google.query))
     r = step("upstream", "GET", choose, 303)

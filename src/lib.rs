@@ -3,6 +3,7 @@
 //!
 //! The folders, each depending only on those above it:
 //!
+//! - [`i18n`]: the pages' languages (Fluent catalogues) and choosing one per request;
 //! - [`config`]: the settings, loaded and validated once, and who may sign in;
 //! - [`audit`]: the entries an administrator queries, each with a stable `event` name;
 //! - [`keys`] and [`tokens`]: signing keys, the JWKS, minting and verifying monban's JWTs;
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod dev;
 pub mod http;
+pub mod i18n;
 pub mod keys;
 pub mod protocol;
 pub mod session;

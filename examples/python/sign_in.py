@@ -9,10 +9,13 @@ Run against `monban dev` (or the test suite's server):
 
     AUTHLIB_INSECURE_TRANSPORT=1 python3 examples/python/sign_in.py ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI USER
 
-The browser part (clicking through Google) is simulated: the script follows monban's redirects and
-picks USER on the mock Google's "sign in as" page, as `monban dev` offers it.
+The browser part (clicking through Google) is simulated: the script follows monban's redirects,
+presses the Google button of monban's "Sign in to <app>" page, and picks USER on the mock Google's
+"sign in as" page, as `monban dev` offers it.
 """
 
+import html
+import re
 import sys
 from urllib.parse import urljoin
 
@@ -65,6 +68,11 @@ def main() -> None:
         if not url.startswith(issuer) and "/authorize?" in url:
             url = url.replace("/authorize?", f"/authorize/as?user={user}&", 1)
         response = browser.get(url, allow_redirects=False, timeout=5)
+        if response.status_code == 200 and url.startswith(issuer):
+            # "Sign in to <app>": the person presses the Google button.
+            href = re.search(r'id="continue" href="([^"]+)"', response.text)[1]
+            url = urljoin(url, html.unescape(href))
+            continue
         assert response.status_code == 303, (url, response.status_code, response.text[:300])
         url = urljoin(url, response.headers["location"])
     else:

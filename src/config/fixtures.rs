@@ -24,6 +24,8 @@ pub(crate) fn load(pairs: &[(&str, &str)]) -> Config {
 pub(crate) fn client(id: &str, secret: Option<&str>, redirect_uri: &str) -> Client {
     Client {
         id: id.into(),
+        name: id.into(),
+        home_url: None,
         secret: secret.map(Secret::new),
         redirect_uris: vec![Url::parse(redirect_uri).unwrap()],
         post_logout_redirect_uris: vec![],

@@ -14,6 +14,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+use crate::i18n::Locale;
+
 pub mod client_block;
 mod email;
 #[cfg(test)]
@@ -104,6 +106,10 @@ pub struct Client {
     pub require_pkce: bool,
     /// Scopes beyond the standard ones (`openid`, `email`, `profile`) this client may be granted.
     pub allowed_scopes: Vec<String>,
+    /// The name people know the application by (`name`; the id when not set).
+    pub name: String,
+    /// Where the application lives, for the portal on monban's home page.
+    pub home_url: Option<Url>,
     /// This client's own end of a refresh chain after the sign-in; `None`: the confidential
     /// default (`refresh_token_absolute_ttl_secs`), or for a public client the SSO session's
     /// lifetime (`session_ttl_secs`).
@@ -152,6 +158,8 @@ pub struct Config {
     pub signing_kid: Option<String>,
     /// The organisation's name, shown on the login page.
     pub org_name: String,
+    /// How the pages look: language, logo, whether a client's sign-in shows monban's page.
+    pub pages: PageSettings,
     /// The upstream provider.
     pub upstream: Upstream,
     /// Email domains allowed to sign in (lower-case).
@@ -177,6 +185,17 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Per-client-address limit on the login and token endpoints.
     pub rate_limit: RateLimitSettings,
+}
+
+/// The pages people see.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageSettings {
+    /// The language for browsers that ask for none of monban's (`default_locale`, `en`).
+    pub default_locale: Locale,
+    /// The organisation's logo, an https URL (the CSP allows https images).
+    pub logo_url: Option<Url>,
+    /// Send a client's users straight to Google instead of showing "Sign in to <app>" first.
+    pub skip_sign_in_page: bool,
 }
 
 /// The per-IP rate limit on `/login`, `/callback`, `/authorize` and `/token`.

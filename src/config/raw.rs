@@ -19,6 +19,10 @@ pub(super) struct RawConfig {
     pub(super) signing_kid: Option<String>,
     #[serde(default = "default_org_name")]
     pub(super) org_name: String,
+    pub(super) default_locale: Option<String>,
+    pub(super) logo_url: Option<String>,
+    #[serde(default)]
+    pub(super) skip_sign_in_page: bool,
     #[serde(default)]
     pub(super) upstream: RawUpstream,
     #[serde(default)]
@@ -109,6 +113,8 @@ impl From<ListOrString> for SecretList {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawClient {
     pub(super) id: String,
+    pub(super) name: Option<String>,
+    pub(super) home_url: Option<String>,
     pub(super) secret: Option<Secret>,
     #[serde(default)]
     pub(super) redirect_uris: Vec<String>,

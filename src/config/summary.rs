@@ -20,6 +20,18 @@ impl Config {
         line("issuer", self.issuer_str().to_string());
         line("port", self.port.to_string());
         line("org_name", self.org_name.clone());
+        line("default_locale", self.pages.default_locale.tag().into());
+        line(
+            "logo_url",
+            self.pages
+                .logo_url
+                .as_ref()
+                .map_or("(none)".into(), Url::to_string),
+        );
+        line(
+            "skip_sign_in_page",
+            self.pages.skip_sign_in_page.to_string(),
+        );
         line("keys_dir", self.keys_dir.display().to_string());
         line(
             "signing_keys (env)",

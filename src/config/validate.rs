@@ -9,7 +9,10 @@ use url::Url;
 
 use super::raw::{RawClient, RawConfig};
 use super::secret::check_session_secret;
-use super::{Client, Config, ConfigError, Lifetimes, RateLimitSettings, SignOuts, Upstream};
+use super::{
+    Client, Config, ConfigError, Lifetimes, PageSettings, RateLimitSettings, SignOuts, Upstream,
+};
+use crate::i18n::Locale;
 
 impl RawConfig {
     pub(super) fn validate(self, port: Option<&str>) -> Result<Config, ConfigError> {
@@ -35,6 +38,23 @@ impl RawConfig {
         if self.org_name.trim().is_empty() {
             return Err(ConfigError::new("org_name", "must not be empty"));
         }
+        let pages = PageSettings {
+            default_locale: match self.default_locale.as_deref() {
+                None => Locale::En,
+                Some(tag) => Locale::parse(tag).ok_or_else(|| {
+                    ConfigError::new(
+                        "default_locale",
+                        format!("{tag:?} is not a language monban speaks: write \"ja\" or \"en\""),
+                    )
+                })?,
+            },
+            logo_url: self
+                .logo_url
+                .as_deref()
+                .map(|u| https_url("logo_url", u))
+                .transpose()?,
+            skip_sign_in_page: self.skip_sign_in_page,
+        };
         let signing_keys_pem = self.signing_keys.filter(|s| !s.expose().trim().is_empty());
         let signing_kid = self.signing_kid.filter(|s| !s.trim().is_empty());
         let upstream = Upstream {
@@ -150,6 +170,7 @@ impl RawConfig {
             signing_keys_pem,
             signing_kid,
             org_name: self.org_name.trim().to_string(),
+            pages,
             upstream,
             allowed_domains,
             allowed_emails,
@@ -223,10 +244,33 @@ fn validate_clients(raw: Vec<RawClient>) -> Result<Vec<Client>, ConfigError> {
                 }
                 other => other.map(Duration::from_secs),
             },
+            name: match c.name.as_deref().map(str::trim) {
+                None | Some("") => c.id.clone(),
+                Some(name) => name.to_string(),
+            },
+            home_url: c
+                .home_url
+                .as_deref()
+                .map(|u| https_url(&format!("{key}.home_url"), u))
+                .transpose()?,
             id: c.id,
         });
     }
     Ok(clients)
+}
+
+/// An absolute https URL (plain http only for a loopback host, as in `monban dev`).
+fn https_url(key: &str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value.trim())
+        .map_err(|e| ConfigError::new(key, format!("{value:?} is not an absolute URL ({e})")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        _ => Err(ConfigError::new(
+            key,
+            format!("{value:?} must be an https URL"),
+        )),
+    }
 }
 
 /// Parses an issuer URL: absolute, https unless the host is loopback, no query or fragment.

@@ -10,6 +10,7 @@
 use std::net::TcpListener;
 use std::sync::OnceLock;
 
+use crate::i18n::Locale;
 use actix_web::http::header;
 use actix_web::web::{self, Data, Form, Query};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
@@ -268,12 +269,15 @@ struct AuthorizeQuery {
     user: Option<String>,
 }
 
-fn mock_page(title: &str, body: &str) -> HttpResponse {
+fn mock_page(locale: Locale, title: &str, body: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
-             <body style=\"font-family:system-ui;max-width:28rem;margin:3rem auto\"><h1>{t}</h1>{body}</body></html>",
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title></head>\
+             <body style=\"font-family:system-ui;max-width:28rem;margin:3rem auto;padding:0 1rem\">\
+             <main><h1>{t}</h1>{body}</main></body></html>",
+            lang = locale.tag(),
             t = text(title)
         ))
 }
@@ -300,6 +304,12 @@ async fn authorize(
     if let Err(problem) = check_authorize(&state, &q) {
         return HttpResponse::BadRequest().body(format!("mock upstream: {problem}"));
     }
+    let locale = Locale::negotiate(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+        Locale::En,
+    );
     let links: String = USERS
         .iter()
         .filter(|u| u.offered)
@@ -315,8 +325,9 @@ async fn authorize(
         })
         .collect();
     mock_page(
-        "Mock Google: sign in as…",
-        &format!("<p>This stands in for Google in <code>monban dev</code>.</p>{links}"),
+        locale,
+        &locale.t("mock-title"),
+        &format!("<p>{}</p>{links}", text(&locale.t("mock-intro"))),
     )
 }
 

@@ -75,6 +75,8 @@ pub fn register_demo_client(config: &mut Config) {
     let url = |u: &str| url::Url::parse(u).expect("a valid constant URL");
     config.clients.push(Client {
         id: DEMO_CLIENT.0.into(),
+        name: "Demo App".into(),
+        home_url: None,
         secret: Some(Secret::new(DEMO_CLIENT.1)),
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],

@@ -6,8 +6,9 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
-use super::pages::{self, Action};
+use super::pages::{self, Action, Frame};
 use crate::audit::Event;
+use crate::config::Client;
 use crate::config::policy::Denial;
 use crate::protocol::authorize::asking_client;
 use crate::protocol::error::OAuthError;
@@ -60,14 +61,14 @@ pub fn oauth_response(error: &OAuthError) -> HttpResponse {
 /// A page that refuses a request and says what to do next.
 pub fn refusal_page(
     status: StatusCode,
-    org: &str,
+    frame: &Frame<'_>,
     title: &str,
     message: &str,
     actions: &[Action<'_>],
 ) -> HttpResponse {
     page_response(
         HttpResponse::build(status),
-        pages::error(org, title, message, actions),
+        pages::error(frame, title, message, actions),
     )
 }
 
@@ -94,61 +95,47 @@ fn sign_in_status(error: &SignInError) -> StatusCode {
     }
 }
 
-/// What a failed sign-in's page says: a title and a message a lab member can act on.
-fn sign_in_words(error: &SignInError, org: &str) -> (&'static str, String) {
+/// What a failed sign-in's page says: a title and a message a lab member can act on, naming the
+/// application that asked when there was one.
+fn sign_in_words(error: &SignInError, frame: &Frame<'_>, clients: &[Client]) -> (String, String) {
+    let words = |id: &str| {
+        (
+            frame.t(&format!("{id}-title"), &[]),
+            frame.t(&format!("{id}-message"), &[]),
+        )
+    };
     match error {
-        SignInError::BadState => (
-            "This sign-in link is not valid",
-            "The sign-in could not be matched to one this browser started. Please start again."
-                .into(),
-        ),
-        SignInError::ExpiredState => (
-            "This sign-in took too long",
-            "Sign-ins must be finished within ten minutes. Please start again.".into(),
-        ),
-        SignInError::OtherBrowser => (
-            "This sign-in was started elsewhere",
-            "It was started in another browser, or this browser lost its cookies. Please start again here.".into(),
-        ),
-        SignInError::Cancelled => (
-            "Sign-in was cancelled",
-            "Google did not complete the sign-in. You can try again.".into(),
-        ),
-        SignInError::Upstream(UpstreamError::Unreachable(_)) => (
-            "Google sign-in is unreachable",
-            "Google could not be reached just now. Please try again in a minute.".into(),
-        ),
-        SignInError::Upstream(UpstreamError::BadResponse(_)) => (
-            "Google sign-in failed",
-            "Google answered in a way this service did not expect. Please try again later.".into(),
-        ),
-        SignInError::Upstream(_) => (
-            "Google sign-in could not be verified",
-            "The answer from Google could not be verified, so nobody was signed in. Please start again.".into(),
-        ),
-        SignInError::Denied(Denial::EmailNotVerified, email, _) => (
-            "This account is not verified",
-            format!(
-                "Google has not verified the address {}, so it cannot be used to sign in to {org}.",
-                email.as_deref().unwrap_or("of this account")
-            ),
-        ),
-        SignInError::Denied(_, email, return_to) => (
-            "This account is not allowed",
-            format!(
-                "The account {} is not allowed to sign in to {org}{}. If you think it should be, ask {org}'s administrator.",
-                email.as_deref().unwrap_or("you used"),
-                asking_client(return_to)
-                    .map(|a| format!(" (the application \"{a}\" asked)"))
-                    .unwrap_or_default()
-            ),
-        ),
+        SignInError::BadState => words("bad-state"),
+        SignInError::ExpiredState => words("expired-state"),
+        SignInError::OtherBrowser => words("other-browser"),
+        SignInError::Cancelled => words("cancelled"),
+        SignInError::Upstream(UpstreamError::Unreachable(_)) => words("unreachable"),
+        SignInError::Upstream(UpstreamError::BadResponse(_)) => words("bad-response"),
+        SignInError::Upstream(_) => words("unverified"),
+        SignInError::Denied(denial, email, return_to) => {
+            let this_account = frame.t("this-account", &[]);
+            let email = email.as_deref().unwrap_or(&this_account);
+            if *denial == Denial::EmailNotVerified {
+                return (
+                    frame.t("email-not-verified-title", &[]),
+                    frame.t("email-not-verified-message", &[("email", email)]),
+                );
+            }
+            let app = asking_client(return_to)
+                .and_then(|id| clients.iter().find(|c| c.id == id))
+                .map(|c| c.name.as_str());
+            let message = match app {
+                Some(app) => frame.t("not-allowed-app-message", &[("email", email), ("app", app)]),
+                None => frame.t("not-allowed-message", &[("email", email)]),
+            };
+            (frame.t("not-allowed-title", &[]), message)
+        }
     }
 }
 
 /// The page for a failed sign-in, with its audit entry (never a secret: the upstream errors
 /// carry no codes or tokens).
-pub fn sign_in_page(error: &SignInError, org: &str) -> HttpResponse {
+pub fn sign_in_page(error: &SignInError, frame: &Frame<'_>, clients: &[Client]) -> HttpResponse {
     let detail = error.detail();
     Event::SignInRefused {
         reason: error.reason(),
@@ -156,18 +143,18 @@ pub fn sign_in_page(error: &SignInError, org: &str) -> HttpResponse {
         detail: detail.as_deref(),
     }
     .record();
-    let actions: &[Action<'_>] = match error {
-        SignInError::Denied(..) => &[Action {
-            label: "Use another account",
+    let action = match error {
+        SignInError::Denied(..) => Action {
+            label: frame.t("other-account", &[]),
             href: "/login?prompt=select_account",
-        }],
-        _ => &[Action {
-            label: "Sign in again",
+        },
+        _ => Action {
+            label: frame.t("sign-in-again", &[]),
             href: "/login",
-        }],
+        },
     };
-    let (title, message) = sign_in_words(error, org);
-    refusal_page(sign_in_status(error), org, title, &message, actions)
+    let (title, message) = sign_in_words(error, frame, clients);
+    refusal_page(sign_in_status(error), frame, &title, &message, &[action])
 }
 
 #[cfg(test)]

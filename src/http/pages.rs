@@ -1,8 +1,10 @@
-//! Server-rendered pages: no JavaScript, no external resources, one stylesheet served by monban.
-//! Every dynamic value goes through `html_escape`.
+//! Server-rendered pages: no JavaScript, no external resources but the organisation's logo, one
+//! stylesheet served by monban. Every text comes from the request's [`Locale`] catalogue; every
+//! dynamic value goes through `html_escape`.
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
+use crate::i18n::Locale;
 use crate::protocol::logout::LogoutQuery;
 use crate::session::Session;
 
@@ -11,18 +13,53 @@ pub const STYLESHEET_PATH: &str = "/static/monban.css";
 /// The stylesheet itself.
 pub const STYLESHEET: &str = include_str!("pages/monban.css");
 
+/// Where a page is: its language, the organisation, its logo, and monban's own host (shown in
+/// the footer, so that it matches the address bar).
+#[derive(Clone, Copy, Debug)]
+pub struct Frame<'a> {
+    /// The language of this request.
+    pub locale: Locale,
+    /// `org_name`.
+    pub org: &'a str,
+    /// The issuer's host.
+    pub host: &'a str,
+    /// `logo_url`, if any.
+    pub logo: Option<&'a str>,
+}
+
+impl Frame<'_> {
+    /// Message `id` of the catalogue, `{ $org }` filled in, plus `args`.
+    pub fn t(&self, id: &str, args: &[(&str, &str)]) -> String {
+        let mut all = vec![("org", self.org), ("host", self.host)];
+        all.extend_from_slice(args);
+        self.locale.format(id, &all)
+    }
+}
+
 /// A link or button under a message.
 pub struct Action<'a> {
     /// What it says.
-    pub label: &'a str,
+    pub label: String,
     /// Where it goes (a local path).
     pub href: &'a str,
 }
 
-fn layout(org: &str, title: &str, body: &str) -> String {
+/// One of the organisation's services on the portal.
+pub struct Service<'a> {
+    /// The client's display name.
+    pub name: &'a str,
+    /// Its `home_url`.
+    pub url: &'a str,
+}
+
+fn layout(frame: &Frame<'_>, title: &str, body: &str) -> String {
+    let logo = frame
+        .logo
+        .map(|src| format!(r#"<img class="logo" src="{}" alt="">"#, attr(src)))
+        .unwrap_or_default();
     format!(
         r#"<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -32,33 +69,54 @@ fn layout(org: &str, title: &str, body: &str) -> String {
 </head>
 <body>
 <main class="card">
-<p class="org">{org}</p>
+<header class="brand">{logo}<p class="org">{org}</p></header>
 {body}
 </main>
-<footer>Signed in securely by monban for {org}</footer>
+<footer>{footer}</footer>
 </body>
 </html>
 "#,
+        lang = frame.locale.tag(),
         title = text(title),
-        org = text(org),
+        org = text(frame.org),
+        footer = text(&frame.t("footer", &[])),
+    )
+}
+
+fn google_button(frame: &Frame<'_>, href: &str) -> String {
+    format!(
+        r#"<a class="button google" id="continue" href="{}">{}</a>"#,
+        attr(href),
+        text(&frame.t("google-button", &[]))
     )
 }
 
 /// `/` for someone not signed in.
-pub fn signed_out(org: &str) -> String {
+pub fn signed_out(frame: &Frame<'_>) -> String {
+    let title = frame.t("sign-in-title", &[]);
     let body = format!(
-        r#"<h1>Sign in</h1>
-<p>Use your Google account to sign in to the services of {org}.</p>
-<a class="button google" href="/login">Sign in with Google</a>"#,
-        org = text(org)
+        "<h1>{}</h1>\n<p>{}</p>\n{}",
+        text(&title),
+        text(&frame.t("sign-in-intro", &[])),
+        google_button(frame, "/login")
     );
-    layout(org, "Sign in", &body)
+    layout(frame, &title, &body)
 }
 
-/// `/` for someone signed in.
-pub fn signed_in(org: &str, session: &Session) -> String {
-    let display = session.name.as_deref().unwrap_or(&session.email);
-    let avatar = match session
+/// "Sign in to <app>": an application sent someone without a session; `login` goes on to Google.
+pub fn sign_in_to(frame: &Frame<'_>, app: &str, login: &str) -> String {
+    let title = frame.t("sign-in-to", &[("app", app)]);
+    let body = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n{}",
+        text(&title),
+        text(&frame.t("sign-in-to-intro", &[("app", app)])),
+        google_button(frame, login)
+    );
+    layout(frame, &title, &body)
+}
+
+fn avatar(session: &Session, display: &str) -> String {
+    match session
         .picture
         .as_deref()
         .filter(|p| p.starts_with("https://"))
@@ -70,31 +128,57 @@ pub fn signed_in(org: &str, session: &Session) -> String {
                 .take(1)
                 .flat_map(char::to_uppercase)
                 .collect();
-            format!(r#"<span class="avatar">{}</span>"#, text(&initial))
+            format!(
+                r#"<span class="avatar" aria-hidden="true">{}</span>"#,
+                text(&initial)
+            )
         }
-    };
+    }
+}
+
+/// `/` for someone signed in: who, and the organisation's services (the portal).
+pub fn signed_in(frame: &Frame<'_>, session: &Session, services: &[Service<'_>]) -> String {
+    let display = session.name.as_deref().unwrap_or(&session.email);
     let roles = if session.roles.is_empty() {
         String::new()
     } else {
+        let roles = session.roles.join(", ");
         format!(
-            r#"<p class="roles">Roles: {}</p>"#,
-            text(&session.roles.join(", "))
+            r#"<p class="roles">{}</p>"#,
+            text(&frame.t("roles", &[("roles", &roles)]))
         )
     };
+    let portal = if services.is_empty() {
+        String::new()
+    } else {
+        let items: String = services
+            .iter()
+            .map(|s| format!(r#"<li><a href="{}">{}</a></li>"#, attr(s.url), text(s.name)))
+            .collect();
+        format!(
+            r#"<nav aria-labelledby="services"><h2 id="services">{}</h2><ul class="services">{items}</ul></nav>"#,
+            text(&frame.t("services", &[]))
+        )
+    };
+    let title = frame.t("signed-in-title", &[]);
     let body = format!(
-        r#"<h1>You are signed in</h1>
+        r#"<h1>{title}</h1>
 <div class="user">{avatar}<div><p class="name">{name}</p><p class="email">{email}</p></div></div>
 {roles}
-<form method="post" action="/logout"><button class="button" type="submit">Sign out</button></form>"#,
+{portal}
+<form method="post" action="/logout"><button class="button" type="submit">{sign_out}</button></form>"#,
+        title = text(&title),
+        avatar = avatar(session, display),
         name = text(display),
         email = text(&session.email),
+        sign_out = text(&frame.t("sign-out", &[])),
     );
-    layout(org, "Signed in", &body)
+    layout(frame, &title, &body)
 }
 
 /// "Sign out?": a sign-out asked for without proof of which application asks. The form posts the
 /// same parameters back, with the person's consent.
-pub fn confirm_sign_out(org: &str, query: &LogoutQuery) -> String {
+pub fn confirm_sign_out(frame: &Frame<'_>, query: &LogoutQuery) -> String {
     let hidden: String = [
         ("client_id", &query.client_id),
         ("post_logout_redirect_uri", &query.post_logout_redirect_uri),
@@ -104,25 +188,29 @@ pub fn confirm_sign_out(org: &str, query: &LogoutQuery) -> String {
     .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
     .map(|(name, v)| format!(r#"<input type="hidden" name="{name}" value="{}">"#, attr(v)))
     .collect();
+    let title = frame.t("confirm-title", &[]);
     let body = format!(
-        r#"<h1>Sign out?</h1>
-<p class="message">Something asked to sign you out of {org}. Sign out only if you asked for it.</p>
-<form method="post" action="/logout">{hidden}<div class="actions"><button class="button" type="submit">Sign out</button>
-<a class="button" href="/">Stay signed in</a></div></form>"#,
-        org = text(org)
+        r#"<h1>{}</h1>
+<p class="message">{}</p>
+<form method="post" action="/logout">{hidden}<div class="actions"><button class="button primary" type="submit">{}</button>
+<a class="button" href="/">{}</a></div></form>"#,
+        text(&title),
+        text(&frame.t("confirm-message", &[])),
+        text(&frame.t("sign-out", &[])),
+        text(&frame.t("stay-signed-in", &[])),
     );
-    layout(org, "Sign out?", &body)
+    layout(frame, &title, &body)
 }
 
 /// An error page: a title, what happened in plain words, and what to do next.
-pub fn error(org: &str, title: &str, message: &str, actions: &[Action<'_>]) -> String {
+pub fn error(frame: &Frame<'_>, title: &str, message: &str, actions: &[Action<'_>]) -> String {
     let links: String = actions
         .iter()
         .map(|a| {
             format!(
                 r#"<a class="button" href="{}">{}</a>"#,
                 attr(a.href),
-                text(a.label)
+                text(&a.label)
             )
         })
         .collect();
@@ -133,5 +221,5 @@ pub fn error(org: &str, title: &str, message: &str, actions: &[Action<'_>]) -> S
         text(title),
         text(message)
     );
-    layout(org, title, &body)
+    layout(frame, title, &body)
 }

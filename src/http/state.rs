@@ -6,11 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::HttpRequest;
+use actix_web::http::header::{self, HeaderMap};
 use anyhow::Context;
 
 use super::cached_json::CachedJson;
 use super::limiter::RateLimit;
+use super::pages::Frame;
 use crate::config::Config;
+use crate::i18n::Locale;
 use crate::keys::KeyStore;
 use crate::protocol::discovery::Discovery;
 use crate::protocol::grants::TokenService;
@@ -108,6 +111,20 @@ impl AppState {
             .sign_outs
             .signed_out(&session.email, session.auth_time);
         (!signed_out).then_some(session)
+    }
+
+    /// What every page of this request shows: the language its `Accept-Language` asks for
+    /// (else `default_locale`), the organisation, its logo and monban's host.
+    pub fn frame(&self, headers: &HeaderMap) -> Frame<'_> {
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        Frame {
+            locale: Locale::negotiate(accept, self.config.pages.default_locale),
+            org: &self.config.org_name,
+            host: self.config.issuer.host_str().unwrap_or_default(),
+            logo: self.config.pages.logo_url.as_ref().map(url::Url::as_str),
+        }
     }
 
     /// The token endpoint's service over this state.

@@ -15,8 +15,8 @@ use serde_json::Value;
 
 use crate::deploy::from_cloudbuild;
 use crate::helpers::{
-    CLIENT_ORIGIN, Output, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, free_port, location, param,
-    serve_recording,
+    CLIENT_ORIGIN, Output, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, continue_link, free_port,
+    location, param, serve_recording,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_monban");
@@ -196,6 +196,12 @@ async fn code_for(
             None => url.to_string(),
         };
         let response = browser.get(&target).send().await.unwrap();
+        if response.status() == 200 && target.starts_with(address) {
+            url = url
+                .join(&continue_link(&response.text().await.unwrap()))
+                .unwrap();
+            continue;
+        }
         assert_eq!(response.status(), 303, "{target}");
         url = location(&response);
     }

@@ -25,7 +25,9 @@ async fn nothing_carrying_a_code_token_or_page_is_cacheable_but_the_public_docum
     );
     let to_login = app.get_url(&url).await;
     assert_eq!(cache_control(&to_login), "no-store");
-    let to_google = app.get_url(&app.here(&location(&to_login))).await;
+    let to_google = app
+        .get_url(&app.here(&app.sign_in_link(to_login).await))
+        .await;
     assert_eq!(cache_control(&to_google), "no-store");
     let callback = app.choose_user(&location(&to_google), "ada").await;
     let signed_in = app.get_url(&app.here(&callback)).await;

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::helpers::{
     CLIENT_ORIGIN, CLIENTS_TOML, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, WIKI_SECRET,
-    free_port, keygen_at, location, spawn_until,
+    continue_link, free_port, keygen_at, location, spawn_until,
 };
 
 struct Process {
@@ -85,7 +85,14 @@ async fn a_full_sign_in_hops_across_processes_and_survives_a_replaced_one() {
         challenge.as_str()
     ))
     .unwrap();
-    let login = location(&get(first.at(&authorize)).await.unwrap());
+    // "Sign in to wiki": the person presses the Google button.
+    let page = get(first.at(&authorize))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let login = authorize.join(&continue_link(&page)).unwrap();
     let upstream = location(&get(second.at(&login)).await.unwrap());
     let mut choose = upstream.clone();
     choose.set_path("/authorize/as");

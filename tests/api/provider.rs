@@ -161,7 +161,7 @@ async fn every_step_can_land_on_a_different_instance_even_across_a_restart() {
     let (url, verifier) = a.authorize_url("wiki", "");
     // authorize on A, login on B, callback on C, authorize again on A.
     let step = a.get_url(&a.here(&Url::parse(&url).unwrap())).await;
-    let login = location(&step);
+    let login = a.sign_in_link(step).await;
     let step = b.get_url(&b.here(&login)).await;
     let upstream = location(&step);
     let callback = a.choose_user(&upstream, "ada").await;
@@ -444,7 +444,7 @@ async fn rp_initiated_logout_returns_only_to_registered_addresses() {
 async fn an_outsider_refused_on_behalf_of_a_client_is_told_which_application_asked() {
     let app = TestApp::builder().provider().spawn().await;
     let (url, _) = app.authorize_url("wiki", "");
-    let to_login = location(&app.get_url(&url).await);
+    let to_login = app.sign_in_link(app.get_url(&url).await).await;
     let to_google = location(&app.get_url(to_login.as_str()).await);
     let callback = app.choose_user(&to_google, "mallory").await;
     let response = app.get_url(&app.here(&callback)).await;

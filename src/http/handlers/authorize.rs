@@ -1,11 +1,13 @@
-//! `GET /authorize`: single sign-on when the session suffices, else a sign-in at Google.
+//! `GET /authorize`: single sign-on when the session suffices, else "Sign in to <app>" with the
+//! button that leaves for Google (or straight to Google with `skip_sign_in_page`).
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::web::{Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::see_other;
 use crate::http::error::refusal_page;
+use crate::http::pages;
 use crate::http::state::AppState;
 use crate::protocol::authorize::{AuthorizeError, AuthorizeQuery, AuthorizeRequest, Outcome};
 
@@ -19,13 +21,10 @@ pub async fn authorize(
     let request = match AuthorizeRequest::parse(&query, &state.config.clients) {
         Ok(request) => request,
         Err(AuthorizeError::NoRedirect(message)) => {
-            return refusal_page(
-                StatusCode::BAD_REQUEST,
-                &state.config.org_name,
-                "This sign-in request cannot be accepted",
-                &message,
-                &[],
-            );
+            let frame = state.frame(req.headers());
+            let title = frame.t("bad-request-title", &[]);
+            let message = format!("{} {message}", frame.t("developer-detail", &[]));
+            return refusal_page(StatusCode::BAD_REQUEST, &frame, &title, &message, &[]);
         }
         Err(AuthorizeError::Redirect(r)) => return see_other(r.url(issuer).as_str()),
     };
@@ -39,6 +38,13 @@ pub async fn authorize(
         now,
     ) {
         Outcome::ToClient(url) => see_other(url.as_str()),
-        Outcome::SignIn(path) => see_other(&path),
+        Outcome::SignIn(path) if state.config.pages.skip_sign_in_page => see_other(&path),
+        Outcome::SignIn(path) => {
+            let frame = state.frame(req.headers());
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body(pages::sign_in_to(&frame, &request.client.name, &path))
+        }
     }
 }

@@ -35,7 +35,7 @@ pub async fn callback(
     let now = state.now();
     match sign_in::complete(received, &state.sealer, &state.upstream, &state.config, now).await {
         Ok((session, return_to)) => signed_in(&state, &session, &return_to),
-        Err(e) => sign_in_page(&e, &state.config.org_name),
+        Err(e) => sign_in_page(&e, &state.frame(req.headers()), &state.config.clients),
     }
 }
 

@@ -1,23 +1,39 @@
-//! `GET /`: who is signed in, or the sign-in button; and the stylesheet.
+//! `GET /`: who is signed in and the organisation's services (the portal), or the sign-in
+//! button; and the stylesheet.
 
 use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::http::pages;
+use crate::http::pages::{self, Service};
 use crate::http::state::AppState;
 
 /// The home page.
 pub async fn home(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
-    let org = &state.config.org_name;
+    let frame = state.frame(req.headers());
     let page = match state.session(&req, state.now()) {
-        Some(session) => pages::signed_in(org, &session),
-        None => pages::signed_out(org),
+        Some(session) => pages::signed_in(&frame, &session, &services(&state)),
+        None => pages::signed_out(&frame),
     };
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(page)
+}
+
+/// The portal: every client with a `home_url`, in the configuration's order.
+fn services(state: &AppState) -> Vec<Service<'_>> {
+    state
+        .config
+        .clients
+        .iter()
+        .filter_map(|c| {
+            c.home_url.as_ref().map(|url| Service {
+                name: &c.name,
+                url: url.as_str(),
+            })
+        })
+        .collect()
 }
 
 /// The stylesheet, cacheable for a day.

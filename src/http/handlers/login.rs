@@ -57,6 +57,10 @@ pub async fn login(
                 .expect("a cookie is a valid header");
             response
         }
-        Err(e) => sign_in_page(&SignInError::Upstream(e), &state.config.org_name),
+        Err(e) => sign_in_page(
+            &SignInError::Upstream(e),
+            &state.frame(req.headers()),
+            &state.config.clients,
+        ),
     }
 }

@@ -19,12 +19,12 @@ pub async fn logout(
 ) -> HttpResponse {
     let request = match LogoutRequest::parse(&query, &state.config.clients, &state.tokens) {
         Ok(request) => request,
-        Err(message) => return cannot_follow(&state, message),
+        Err(message) => return cannot_follow(&req, &state, message),
     };
     if !request.hinted && state.session(&req, state.now()).is_some() {
         return HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
-            .body(pages::confirm_sign_out(&state.config.org_name, &query));
+            .body(pages::confirm_sign_out(&state.frame(req.headers()), &query));
     }
     sign_out(&req, &state, &request.target)
 }
@@ -39,12 +39,15 @@ pub async fn logout_form(
     state: Data<AppState>,
 ) -> HttpResponse {
     if cross_site(&req, state.config.issuer_str()) {
-        return cannot_follow(&state, "The sign-out was asked for by another site.");
+        let frame = state.frame(req.headers());
+        let title = frame.t("bad-sign-out-title", &[]);
+        let message = frame.t("foreign-sign-out", &[]);
+        return refusal_page(StatusCode::BAD_REQUEST, &frame, &title, &message, &[]);
     }
     let form = form.map(Form::into_inner).unwrap_or_default();
     match LogoutRequest::parse(&form, &state.config.clients, &state.tokens) {
         Ok(request) => sign_out(&req, &state, &request.target),
-        Err(message) => cannot_follow(&state, message),
+        Err(message) => cannot_follow(&req, &state, message),
     }
 }
 
@@ -76,15 +79,14 @@ fn sign_out(req: &HttpRequest, state: &AppState, target: &str) -> HttpResponse {
     response
 }
 
-fn cannot_follow(state: &AppState, message: &str) -> HttpResponse {
-    refusal_page(
-        StatusCode::BAD_REQUEST,
-        &state.config.org_name,
-        "This sign-out request cannot be followed",
-        message,
-        &[Action {
-            label: "Go to the sign-in page",
-            href: "/",
-        }],
-    )
+/// The refusal page: the reason is for the application's developer (the protocol's words).
+fn cannot_follow(req: &HttpRequest, state: &AppState, message: &str) -> HttpResponse {
+    let frame = state.frame(req.headers());
+    let title = frame.t("bad-sign-out-title", &[]);
+    let message = format!("{} {message}", frame.t("developer-detail", &[]));
+    let home = Action {
+        label: frame.t("go-home", &[]),
+        href: "/",
+    };
+    refusal_page(StatusCode::BAD_REQUEST, &frame, &title, &message, &[home])
 }

@@ -11,6 +11,7 @@ use actix_web::web::Data;
 
 use crate::http::error::{oauth_response, refusal_page};
 use crate::http::limiter::Decision;
+use crate::http::pages::Frame;
 use crate::http::state::AppState;
 use crate::protocol::error::OAuthError;
 use crate::protocol::paths::TOKEN_PATH;
@@ -31,14 +32,15 @@ pub async fn limit(
     match decision {
         Decision::Allow => Ok(next.call(req).await?.map_into_left_body()),
         Decision::Deny { retry_after_secs } => {
-            let response = too_many_requests(req.path(), retry_after_secs, &state.config.org_name);
+            let frame = state.frame(req.headers());
+            let response = too_many_requests(req.path(), retry_after_secs, &frame);
             Ok(req.into_response(response).map_into_right_body())
         }
     }
 }
 
 /// 429: JSON for the token endpoint (OAuth clients parse it), a page for browsers.
-fn too_many_requests(path: &str, retry_after_secs: u64, org: &str) -> HttpResponse {
+fn too_many_requests(path: &str, retry_after_secs: u64, frame: &Frame<'_>) -> HttpResponse {
     if path == TOKEN_PATH {
         return oauth_response(&OAuthError::TooManyRequests { retry_after_secs });
     }
@@ -47,13 +49,12 @@ fn too_many_requests(path: &str, retry_after_secs: u64, org: &str) -> HttpRespon
         retry_after_secs,
         "rate limit exceeded; request refused"
     );
+    let seconds = retry_after_secs.to_string();
     let mut response = refusal_page(
         StatusCode::TOO_MANY_REQUESTS,
-        org,
-        "Too many sign-in attempts",
-        &format!(
-            "Too many requests came from your network address. Please wait {retry_after_secs} seconds and try again."
-        ),
+        frame,
+        &frame.t("rate-limited-title", &[]),
+        &frame.t("rate-limited-message", &[("seconds", &seconds)]),
         &[],
     );
     response.headers_mut().insert(

@@ -364,6 +364,12 @@ impl TestApp {
                 url.to_string()
             };
             let response = self.get_url(&target).await;
+            if response.status() == 200 && origin == self.issuer {
+                // "Sign in to <app>": the person presses the Google button.
+                let page = response.text().await.unwrap();
+                url = url.join(&continue_link(&page)).unwrap();
+                continue;
+            }
             assert_eq!(
                 response.status(),
                 303,
@@ -394,6 +400,18 @@ impl TestApp {
         url.set_query(Some(&format!("user={user}&{}", authorize.query().unwrap())));
         let response = self.get_url(url.as_str()).await;
         assert_eq!(response.status(), 303, "{:?}", response.text().await);
+        location(&response)
+    }
+
+    /// Where `/authorize` sends a person without a session: the Google button of its "Sign in to
+    /// <app>" page (a redirect when `skip_sign_in_page` is set).
+    pub async fn sign_in_link(&self, response: reqwest::Response) -> Url {
+        if response.status() == 200 {
+            let base = response.url().clone();
+            return base
+                .join(&continue_link(&response.text().await.unwrap()))
+                .unwrap();
+        }
         location(&response)
     }
 
@@ -473,6 +491,15 @@ impl TestApp {
         ])
         .await
     }
+}
+
+/// Where the Google button of a "Sign in to <app>" page goes.
+pub fn continue_link(page: &str) -> String {
+    let (_, rest) = page
+        .split_once(r#"id="continue" href=""#)
+        .unwrap_or_else(|| panic!("no Google button on {page}"));
+    let href = &rest[..rest.find('"').unwrap()];
+    html_escape::decode_html_entities(href).into_owned()
 }
 
 /// The `Location` of a redirect, as an absolute URL.

@@ -1,0 +1,47 @@
+# monban's pages in English. Placeholders: { $org } the organisation, { $app } the application
+# that asks, { $host } monban's address. Every id here is in ja.ftl too (src/i18n.rs tests it).
+
+footer = Sign-in for { $org } by monban at { $host }
+google-button = Sign in with Google
+sign-in-title = Sign in
+sign-in-intro = Use your Google account to sign in to the services of { $org }.
+sign-in-to = Sign in to { $app }
+sign-in-to-intro = { $app } asks you to sign in with your Google account. Only accounts { $org } allows can sign in.
+signed-in-title = You are signed in
+roles = Roles: { $roles }
+services = Services of { $org }
+sign-out = Sign out
+confirm-title = Sign out?
+confirm-message = Something asked to sign you out of { $org }. Sign out only if you asked for it.
+stay-signed-in = Stay signed in
+sign-in-again = Sign in again
+other-account = Use another account
+go-home = Go to the sign-in page
+bad-state-title = This sign-in link is not valid
+bad-state-message = The sign-in could not be matched to one this browser started. Please start again.
+expired-state-title = This sign-in took too long
+expired-state-message = Sign-ins must be finished within ten minutes. Please start again.
+other-browser-title = This sign-in was started elsewhere
+other-browser-message = It was started in another browser, or this browser lost its cookies. Please start again here.
+cancelled-title = Sign-in was cancelled
+cancelled-message = Google did not complete the sign-in. You can try again.
+unreachable-title = Google sign-in is unreachable
+unreachable-message = Google could not be reached just now. Please try again in a minute.
+bad-response-title = Google sign-in failed
+bad-response-message = Google answered in a way this service did not expect. Please try again later.
+unverified-title = Google sign-in could not be verified
+unverified-message = The answer from Google could not be verified, so nobody was signed in. Please start again.
+email-not-verified-title = This account is not verified
+email-not-verified-message = Google has not verified the address { $email }, so it cannot be used to sign in to { $org }.
+not-allowed-title = This account is not allowed
+not-allowed-message = The account { $email } is not allowed to sign in to { $org }. If you think it should be, ask { $org }'s administrator.
+not-allowed-app-message = The account { $email } is not allowed to sign in to { $app } ({ $org }). If you think it should be, ask { $org }'s administrator.
+this-account = you used
+bad-request-title = This sign-in request cannot be accepted
+bad-sign-out-title = This sign-out request cannot be followed
+foreign-sign-out = The sign-out was asked for by another site.
+rate-limited-title = Too many sign-in attempts
+rate-limited-message = Too many requests came from your network address. Please wait { $seconds } seconds and try again.
+developer-detail = Details for the application's developer:
+mock-title = Choose an account
+mock-intro = This is monban's stand-in for Google (monban dev). Pick who signs in:

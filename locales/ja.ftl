@@ -1,0 +1,47 @@
+# monban の画面（日本語）。プレースホルダー: { $org } 組織名、{ $app } サインインを求めるアプリ、
+# { $host } monban のアドレス。en.ftl と同じ id をすべて持つこと（src/i18n.rs のテスト）。
+
+footer = { $org } のサインイン（monban・{ $host }）
+google-button = Google でサインイン
+sign-in-title = サインイン
+sign-in-intro = { $org } のサービスには Google アカウントでサインインします。
+sign-in-to = { $app } にサインイン
+sign-in-to-intro = { $app } が Google アカウントでのサインインを求めています。{ $org } が許可したアカウントだけがサインインできます。
+signed-in-title = サインインしています
+roles = ロール: { $roles }
+services = { $org } のサービス
+sign-out = サインアウト
+confirm-title = サインアウトしますか？
+confirm-message = { $org } からのサインアウトが求められました。ご自身で操作した場合だけサインアウトしてください。
+stay-signed-in = サインインしたままにする
+sign-in-again = もう一度サインイン
+other-account = 別のアカウントを使う
+go-home = サインインページへ
+bad-state-title = このサインインのリンクは無効です
+bad-state-message = このブラウザーで始めたサインインと一致しませんでした。最初からやり直してください。
+expired-state-title = サインインに時間がかかりすぎました
+expired-state-message = サインインは 10 分以内に完了する必要があります。最初からやり直してください。
+other-browser-title = このサインインは別の場所で始められました
+other-browser-message = 別のブラウザーで始められたか、このブラウザーの Cookie が消えました。このブラウザーで最初からやり直してください。
+cancelled-title = サインインはキャンセルされました
+cancelled-message = Google でのサインインが完了しませんでした。もう一度お試しください。
+unreachable-title = Google に接続できません
+unreachable-message = 現在 Google に接続できません。1 分ほど待ってからもう一度お試しください。
+bad-response-title = Google でのサインインに失敗しました
+bad-response-message = Google から想定外の応答がありました。しばらくしてからもう一度お試しください。
+unverified-title = Google の応答を確認できませんでした
+unverified-message = Google からの応答を検証できなかったため、サインインしていません。最初からやり直してください。
+email-not-verified-title = このアカウントは確認されていません
+email-not-verified-message = Google がアドレス { $email } を確認していないため、{ $org } へのサインインには使えません。
+not-allowed-title = このアカウントは許可されていません
+not-allowed-message = アカウント { $email } は { $org } へのサインインを許可されていません。許可されるべきだと思う場合は、{ $org } の管理者に連絡してください。
+not-allowed-app-message = アカウント { $email } は { $app }（{ $org }）へのサインインを許可されていません。許可されるべきだと思う場合は、{ $org } の管理者に連絡してください。
+this-account = （お使いのアカウント）
+bad-request-title = このサインイン要求は受け付けられません
+bad-sign-out-title = このサインアウト要求には応じられません
+foreign-sign-out = 別のサイトからサインアウトが求められました。
+rate-limited-title = サインインの試行が多すぎます
+rate-limited-message = お使いのネットワークアドレスからの要求が多すぎます。{ $seconds } 秒待ってからもう一度お試しください。
+developer-detail = アプリ開発者向けの詳細:
+mock-title = アカウントの選択
+mock-intro = これは monban dev の Google の代わりです。サインインする人を選んでください:
