@@ -52,7 +52,11 @@ async fn a_confidential_client_configured_for_pkce_cannot_skip_it() {
     assert_eq!(param(&back, "code"), None);
     // A confidential client without the setting may still skip it, and `strict` with PKCE signs in.
     let wiki = app.get(&without("wiki")).await;
-    assert_eq!(wiki.status(), StatusCode::OK, "Sign in to wiki, not an error");
+    assert_eq!(
+        wiki.status(),
+        StatusCode::OK,
+        "Sign in to wiki, not an error"
+    );
     let (code, _) = app.code_for("strict", "ada").await;
     assert!(!code.is_empty());
 }

@@ -12,6 +12,7 @@ mod hardening;
 mod helpers;
 mod keys;
 mod login;
+mod pages;
 mod processes;
 mod provider;
 mod python;

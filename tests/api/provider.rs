@@ -451,7 +451,7 @@ async fn an_outsider_refused_on_behalf_of_a_client_is_told_which_application_ask
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let page = response.text().await.unwrap();
     assert!(
-        page.contains("mallory@outsider.example") && page.contains("wiki"),
+        page.contains("mallory@outsider.example") && page.contains("Lab Wiki"),
         "{page}"
     );
 }

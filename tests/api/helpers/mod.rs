@@ -38,6 +38,8 @@ pub const CLIENT_ORIGIN: &str = "http://127.0.0.1:9";
 pub const CLIENTS_TOML: &str = r#"
 [[clients]]
 id = "wiki"
+name = "Lab Wiki"
+home_url = "https://wiki.lab.example.org/"
 secret = "wiki-client-secret"
 redirect_uris = ["http://127.0.0.1:9/wiki/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:9/wiki/signed-out"]
