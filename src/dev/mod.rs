@@ -76,7 +76,7 @@ pub fn register_demo_client(config: &mut Config) {
     config.clients.push(Client {
         id: DEMO_CLIENT.0.into(),
         name: "Demo App".into(),
-        home_url: None,
+        home_url: Some(url(DEMO_CLIENT.3)),
         secret: Some(Secret::new(DEMO_CLIENT.1)),
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],
