@@ -70,6 +70,12 @@ enum ClientCommand {
         /// A public client (single-page app, command-line tool): no secret, PKCE.
         #[arg(long)]
         public: bool,
+        /// The name people know it by (the sign-in page and the portal show it).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where it lives: listed on monban's home page, the organisation's portal.
+        #[arg(long = "home-url")]
+        home_url: Option<String>,
     },
 }
 
@@ -103,12 +109,16 @@ pub fn run() -> ExitCode {
             redirect_uris,
             post_logout_redirect_uris,
             public,
+            name,
+            home_url,
         }) => {
             let new = crate::config::client_block::NewClient {
                 id,
                 redirect_uris,
                 post_logout_redirect_uris,
                 public,
+                name,
+                home_url,
             };
             match new.toml() {
                 Ok(block) => {

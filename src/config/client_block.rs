@@ -16,6 +16,10 @@ pub struct NewClient {
     pub post_logout_redirect_uris: Vec<String>,
     /// A public client (SPA, CLI): no secret, PKCE.
     pub public: bool,
+    /// The name people know it by, on the sign-in page and the portal.
+    pub name: Option<String>,
+    /// Where it lives, for the portal.
+    pub home_url: Option<String>,
 }
 
 impl NewClient {
@@ -53,6 +57,19 @@ impl NewClient {
             Ok(parsed.join(", "))
         };
         let mut block = format!("[[clients]]\nid = \"{}\"\n", self.id);
+        if let Some(name) = &self.name {
+            // A JSON string is a valid TOML basic string.
+            block.push_str(&format!(
+                "name = {}\n",
+                serde_json::Value::from(name.as_str())
+            ));
+        }
+        if let Some(home) = &self.home_url {
+            block.push_str(&format!(
+                "home_url = {}\n",
+                list("--home-url", std::slice::from_ref(home))?
+            ));
+        }
         if !self.public {
             block.push_str(&format!("secret = \"{}\"\n", generate_session_secret()));
         }
@@ -83,6 +100,8 @@ mod tests {
             redirect_uris: vec!["https://wiki.example.org/oidc/callback".into()],
             post_logout_redirect_uris: vec!["https://wiki.example.org/".into()],
             public,
+            name: Some("Lab \"Wiki\" 研究室".into()),
+            home_url: Some("https://wiki.example.org/".into()),
         }
     }
 
@@ -97,6 +116,11 @@ mod tests {
         assert_eq!(client.id, "wiki");
         assert_eq!(client.secret.as_ref().unwrap().expose().len(), 43);
         assert_eq!(client.post_logout_redirect_uris.len(), 1);
+        assert_eq!(client.name, "Lab \"Wiki\" 研究室");
+        assert_eq!(
+            client.home_url.as_ref().unwrap().as_str(),
+            "https://wiki.example.org/"
+        );
         assert_ne!(
             block,
             new("wiki", false).toml().unwrap(),

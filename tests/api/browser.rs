@@ -169,7 +169,10 @@ async fn violations(browser: &fantoccini::Client, axe: &str) -> Vec<String> {
         )
         .await
         .unwrap();
-    assert!(found["passes"].as_u64().unwrap() > 5, "axe-core did not run: {found}");
+    assert!(
+        found["passes"].as_u64().unwrap() > 5,
+        "axe-core did not run: {found}"
+    );
     serde_json::from_value(found["violations"].clone()).unwrap()
 }
 
