@@ -152,6 +152,11 @@ mod tests {
             );
         }
         assert_eq!(Locale::negotiate(None, Locale::En), Locale::En);
+        // Garbage is no language, never a panic.
+        let long = "x-".repeat(4000);
+        for junk in ["*", ";;;,,q=", "\u{0}", "ja-\u{1F600}", long.as_str()] {
+            let _ = Locale::negotiate(Some(junk), Locale::Ja);
+        }
         assert_eq!(Locale::parse("JA-jp"), Some(Locale::Ja));
         assert_eq!(Locale::parse("de"), None);
     }
