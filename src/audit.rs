@@ -34,8 +34,8 @@ pub enum Event<'a> {
         grant: &'static str,
         /// Whose tokens they are.
         sub: &'a str,
-        /// Their address.
-        email: &'a str,
+        /// Their address (none for a client acting as itself).
+        email: Option<&'a str>,
     },
     /// A session, code or refresh token that is genuine but whose user the running
     /// configuration no longer admits (signed out by the administrator, or removed).
@@ -119,7 +119,7 @@ mod tests {
                 client_id: "",
                 grant: "",
                 sub: "",
-                email: "",
+                email: None,
             }
             .name(),
             Event::RevocationHit {

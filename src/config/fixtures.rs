@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use url::Url;
 
-use super::{Client, Config, Secret};
+use super::{Client, Config, GrantType, Secret};
 
 /// A configuration of `https://login.example.org` with an upstream client, plus `pairs`.
 pub(crate) fn load(pairs: &[(&str, &str)]) -> Config {
@@ -26,6 +26,9 @@ pub(crate) fn client(id: &str, secret: Option<&str>, redirect_uri: &str) -> Clie
         id: id.into(),
         name: id.into(),
         home_url: None,
+        grant_types: GrantType::DEFAULT.to_vec(),
+        auth_method: None,
+        roles: vec![],
         secret: secret.map(Secret::new),
         redirect_uris: vec![Url::parse(redirect_uri).unwrap()],
         post_logout_redirect_uris: vec![],

@@ -17,6 +17,7 @@ use url::Url;
 use crate::i18n::Locale;
 
 pub mod client_block;
+mod clients;
 mod email;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -106,6 +107,13 @@ pub struct Client {
     pub require_pkce: bool,
     /// Scopes beyond the standard ones (`openid`, `email`, `profile`) this client may be granted.
     pub allowed_scopes: Vec<String>,
+    /// What it may ask `/token` for (`grant_types`, RFC 7591 names).
+    pub grant_types: Vec<GrantType>,
+    /// How it must authenticate at `/token`; `None`: `client_secret_basic` or `client_secret_post`
+    /// for a confidential client, `none` for a public one.
+    pub auth_method: Option<AuthMethod>,
+    /// Roles of its own tokens under the client-credentials grant (the client acting as itself).
+    pub roles: Vec<String>,
     /// The name people know the application by (`name`; the id when not set).
     pub name: String,
     /// Where the application lives, for the portal on monban's home page.
@@ -114,6 +122,48 @@ pub struct Client {
     /// default (`refresh_token_absolute_ttl_secs`), or for a public client the SSO session's
     /// lifetime (`session_ttl_secs`).
     pub refresh_token_absolute_ttl: Option<Duration>,
+}
+
+/// A grant a client may use, by its RFC 7591 name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantType {
+    /// `authorization_code`.
+    AuthorizationCode,
+    /// `refresh_token`.
+    RefreshToken,
+    /// `client_credentials` (RFC 6749 §4.4): a service acting as itself.
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// Every grant monban serves, by name.
+    pub const ALL: [(GrantType, &'static str); 3] = [
+        (GrantType::AuthorizationCode, "authorization_code"),
+        (GrantType::RefreshToken, "refresh_token"),
+        (GrantType::ClientCredentials, "client_credentials"),
+    ];
+    /// What a client may use unless configured otherwise.
+    pub const DEFAULT: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+}
+
+/// How a client authenticates at `/token`, by its RFC 7591 name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// `client_secret_basic`: HTTP Basic.
+    ClientSecretBasic,
+    /// `client_secret_post`: `client_id` and `client_secret` in the form.
+    ClientSecretPost,
+    /// `none`: a public client, `client_id` only.
+    None,
+}
+
+impl AuthMethod {
+    /// Every method monban supports, by name.
+    pub const ALL: [(AuthMethod, &'static str); 3] = [
+        (AuthMethod::ClientSecretBasic, "client_secret_basic"),
+        (AuthMethod::ClientSecretPost, "client_secret_post"),
+        (AuthMethod::None, "none"),
+    ];
 }
 
 impl Client {

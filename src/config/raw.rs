@@ -115,6 +115,10 @@ pub(super) struct RawClient {
     pub(super) id: String,
     pub(super) name: Option<String>,
     pub(super) home_url: Option<String>,
+    pub(super) grant_types: Option<Vec<String>>,
+    pub(super) token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    pub(super) roles: Vec<String>,
     pub(super) secret: Option<Secret>,
     #[serde(default)]
     pub(super) redirect_uris: Vec<String>,

@@ -7,11 +7,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::raw::{RawClient, RawConfig};
+use super::raw::RawConfig;
 use super::secret::check_session_secret;
-use super::{
-    Client, Config, ConfigError, Lifetimes, PageSettings, RateLimitSettings, SignOuts, Upstream,
-};
+use super::{Config, ConfigError, Lifetimes, PageSettings, RateLimitSettings, SignOuts, Upstream};
 use crate::i18n::Locale;
 
 impl RawConfig {
@@ -130,7 +128,7 @@ impl RawConfig {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let allowed_emails = emails("allowed_emails", self.allowed_emails.0)?;
-        let clients = validate_clients(self.clients)?;
+        let clients = super::clients::validate(self.clients)?;
         let secs = |key: &str, v: u64| {
             if v == 0 {
                 Err(ConfigError::new(key, "must be at least 1 second"))
@@ -191,76 +189,8 @@ impl RawConfig {
     }
 }
 
-fn validate_clients(raw: Vec<RawClient>) -> Result<Vec<Client>, ConfigError> {
-    let mut clients: Vec<Client> = Vec::with_capacity(raw.len());
-    for c in raw {
-        let key = format!("clients[{}]", c.id);
-        if c.id.trim().is_empty() {
-            return Err(ConfigError::new("clients.id", "must not be empty"));
-        }
-        if clients.iter().any(|o| o.id == c.id) {
-            return Err(ConfigError::new(key, "client id registered twice"));
-        }
-        if c.redirect_uris.is_empty() {
-            return Err(ConfigError::new(
-                format!("{key}.redirect_uris"),
-                "at least one redirect URI is required",
-            ));
-        }
-        let parse = |field: &str, list: &[String]| -> Result<Vec<Url>, ConfigError> {
-            list.iter()
-                .map(|u| {
-                    let url = Url::parse(u).map_err(|e| {
-                        ConfigError::new(
-                            format!("{key}.{field}"),
-                            format!("{u:?} is not an absolute URL ({e})"),
-                        )
-                    })?;
-                    if url.fragment().is_some() {
-                        return Err(ConfigError::new(
-                            format!("{key}.{field}"),
-                            format!("{u:?} must not have a #fragment"),
-                        ));
-                    }
-                    Ok(url)
-                })
-                .collect()
-        };
-        clients.push(Client {
-            redirect_uris: parse("redirect_uris", &c.redirect_uris)?,
-            post_logout_redirect_uris: parse(
-                "post_logout_redirect_uris",
-                &c.post_logout_redirect_uris,
-            )?,
-            secret: c.secret.filter(|s| !s.expose().is_empty()),
-            require_pkce: c.require_pkce,
-            allowed_scopes: scopes(&key, c.allowed_scopes)?,
-            refresh_token_absolute_ttl: match c.refresh_token_absolute_ttl_secs {
-                Some(0) => {
-                    return Err(ConfigError::new(
-                        format!("{key}.refresh_token_absolute_ttl_secs"),
-                        "must be at least 1 second",
-                    ));
-                }
-                other => other.map(Duration::from_secs),
-            },
-            name: match c.name.as_deref().map(str::trim) {
-                None | Some("") => c.id.clone(),
-                Some(name) => name.to_string(),
-            },
-            home_url: c
-                .home_url
-                .as_deref()
-                .map(|u| https_url(&format!("{key}.home_url"), u))
-                .transpose()?,
-            id: c.id,
-        });
-    }
-    Ok(clients)
-}
-
 /// An absolute https URL (plain http only for a loopback host, as in `monban dev`).
-fn https_url(key: &str, value: &str) -> Result<Url, ConfigError> {
+pub(super) fn https_url(key: &str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value.trim())
         .map_err(|e| ConfigError::new(key, format!("{value:?} is not an absolute URL ({e})")))?;
     match url.scheme() {
@@ -316,29 +246,11 @@ pub(super) fn parse_issuer(key: &str, value: &str) -> Result<Url, ConfigError> {
     Url::parse(&trimmed).map_err(|e| ConfigError::new(key, e.to_string()))
 }
 
-fn is_loopback(url: &Url) -> bool {
+pub(super) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
-}
-
-/// A client's `allowed_scopes`: scope tokens (RFC 6749 §3.3: printable ASCII, no space, quote or
-/// backslash).
-fn scopes(key: &str, list: Vec<String>) -> Result<Vec<String>, ConfigError> {
-    for scope in &list {
-        let ok = !scope.is_empty()
-            && scope
-                .bytes()
-                .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
-        if !ok {
-            return Err(ConfigError::new(
-                format!("{key}.allowed_scopes"),
-                format!("{scope:?} is not a scope (printable characters, no spaces or quotes)"),
-            ));
-        }
-    }
-    Ok(list)
 }

@@ -417,7 +417,8 @@ async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) 
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
     ) {
-        Some((id, Some(secret))) if id == options.client_id && secret == options.client_secret => {}
+        Some((id, Some(secret), _))
+            if id == options.client_id && secret == options.client_secret => {}
         _ => return oauth_error(401, "invalid_client"),
     }
     if form.grant_type != "authorization_code" {

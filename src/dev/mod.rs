@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::config::{Client, Config, Secret};
+use crate::config::{Client, Config, GrantType, Secret};
 use crate::protocol::paths::DISCOVERY_PATH;
 
 pub mod mock_upstream;
@@ -77,6 +77,9 @@ pub fn register_demo_client(config: &mut Config) {
         id: DEMO_CLIENT.0.into(),
         name: "Demo App".into(),
         home_url: Some(url(DEMO_CLIENT.3)),
+        grant_types: GrantType::DEFAULT.to_vec(),
+        auth_method: None,
+        roles: vec![],
         secret: Some(Secret::new(DEMO_CLIENT.1)),
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],

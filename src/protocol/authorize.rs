@@ -190,7 +190,7 @@ fn client_and_redirect<'c>(
         }
         Some(raw) => Url::parse(raw)
             .ok()
-            .filter(|u| client.redirect_uris.contains(u))
+            .filter(|u| registered_redirect(client, u))
             .ok_or_else(|| {
                 AuthorizeError::NoRedirect(format!(
                     "The application \"{client_id}\" asked to return to an address it has not registered."
@@ -198,6 +198,32 @@ fn client_and_redirect<'c>(
             })?,
     };
     Ok((client, redirect_uri))
+}
+
+/// Whether `given` is one of `client`'s redirect URIs: exactly, or, for a public client that
+/// registered a loopback IP literal without a port (`http://127.0.0.1/cb`, `http://[::1]/cb`),
+/// the same URI on any port (RFC 8252 §7.3: a command-line tool listens where it can).
+fn registered_redirect(client: &Client, given: &Url) -> bool {
+    client
+        .redirect_uris
+        .iter()
+        .any(|r| r == given || (client.secret.is_none() && loopback_any_port(r, given)))
+}
+
+fn loopback_any_port(registered: &Url, given: &Url) -> bool {
+    let literal = match registered.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    literal
+        && registered.scheme() == "http"
+        && registered.port().is_none()
+        && given.scheme() == "http"
+        && given.host() == registered.host()
+        && given.path() == registered.path()
+        && given.query() == registered.query()
+        && given.fragment().is_none()
 }
 
 /// The S256 challenge (RFC 7636 §4.3), required of public clients and of clients configured with

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub use monban_verify::contract::Claims as AccessClaims;
 
+use crate::config::Client;
 use crate::session::{Session, random_token};
 
 /// The profile claims carried by ID tokens and `/userinfo` (access tokens carry the same fields,
@@ -79,6 +80,34 @@ pub fn access_claims(
         name: session.name.clone(),
         picture: session.picture.clone(),
         roles: session.roles.clone(),
+        extra: Default::default(),
+    }
+}
+
+/// The access-token claims of a client acting as itself (client credentials): `sub` is the
+/// client, with its configured roles; no user, so no email, profile or `auth_time`.
+pub fn service_claims(
+    issuer: &str,
+    client: &Client,
+    scope: &str,
+    now: u64,
+    ttl_secs: u64,
+) -> AccessClaims {
+    AccessClaims {
+        iss: issuer.to_string(),
+        sub: client.id.clone(),
+        aud: client.id.clone(),
+        exp: now + ttl_secs,
+        iat: now,
+        jti: random_token(),
+        auth_time: None,
+        client_id: Some(client.id.clone()),
+        scope: scope.to_string(),
+        email: None,
+        email_verified: false,
+        name: None,
+        picture: None,
+        roles: client.roles.clone(),
         extra: Default::default(),
     }
 }

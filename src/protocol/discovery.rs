@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::paths::{AUTHORIZE_PATH, JWKS_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH};
 use super::scope::STANDARD_SCOPES;
+use crate::config::{AuthMethod, GrantType};
 
 /// The OpenID Provider Metadata monban publishes. It lists only what works.
 #[derive(Debug, Serialize)]
@@ -52,13 +53,12 @@ impl Discovery {
             token_endpoint: format!("{issuer}{TOKEN_PATH}"),
             userinfo_endpoint: format!("{issuer}{USERINFO_PATH}"),
             end_session_endpoint: format!("{issuer}{LOGOUT_PATH}"),
-            grant_types_supported: vec!["authorization_code", "refresh_token"],
+            grant_types_supported: GrantType::ALL.iter().map(|(_, name)| *name).collect(),
             code_challenge_methods_supported: vec!["S256"],
-            token_endpoint_auth_methods_supported: vec![
-                "client_secret_basic",
-                "client_secret_post",
-                "none",
-            ],
+            token_endpoint_auth_methods_supported: AuthMethod::ALL
+                .iter()
+                .map(|(_, name)| *name)
+                .collect(),
             scopes_supported: STANDARD_SCOPES.to_vec(),
             claims_supported: vec![
                 "iss",

@@ -19,6 +19,9 @@ pub enum OAuthError {
     /// Client authentication failed (RFC 6749 §5.2: 401 with `WWW-Authenticate`).
     #[error("invalid_client")]
     InvalidClient(String),
+    /// The client may not use this grant (its `grant_types`, RFC 6749 §5.2).
+    #[error("unauthorized_client")]
+    UnauthorizedClient(String),
     /// The code or refresh token is invalid, expired, or for another client or redirect URI.
     #[error("invalid_grant")]
     InvalidGrant(String),
@@ -60,6 +63,7 @@ impl OAuthError {
             | OAuthError::PayloadTooLarge(d)
             | OAuthError::UnsupportedMediaType(d)
             | OAuthError::InvalidClient(d)
+            | OAuthError::UnauthorizedClient(d)
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnsupportedGrantType(d)
             | OAuthError::UnsupportedResponseType(d)

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::authorize::CodeGrant;
-use super::claims::{IdClaims, Profile, access_claims, at_hash};
+use super::claims::{IdClaims, Profile, access_claims, at_hash, service_claims};
 use super::error::OAuthError;
 use super::pkce;
-use super::scope::{granted, narrowed};
+use super::scope::{granted, narrowed, service_scope};
 use super::token_request::{Grant, TokenRequest};
 use crate::audit::Event;
 use crate::config::policy::Denial;
@@ -43,10 +43,12 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-    /// The ID token.
-    pub id_token: String,
-    /// A sealed refresh token.
-    pub refresh_token: String,
+    /// The ID token (none for a client acting as itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// A sealed refresh token (none for a client acting as itself: it asks again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// The granted scope.
     pub scope: String,
 }
@@ -99,6 +101,9 @@ impl TokenService<'_> {
                 refresh_token,
                 scope,
             } => self.refresh(request.client, refresh_token, scope.as_deref(), now),
+            Grant::ClientCredentials { scope } => {
+                self.client_credentials(request.client, scope.as_deref(), now)
+            }
         }
     }
 
@@ -181,6 +186,39 @@ impl TokenService<'_> {
         Ok(response)
     }
 
+    /// The client acting as itself (RFC 6749 §4.4): an access token whose `sub` is the client,
+    /// with its roles and its own scopes; no ID token (there is no user) and no refresh token
+    /// (it authenticates and asks again).
+    fn client_credentials(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+        now: u64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let ttl = self.config.lifetimes.access_token.as_secs();
+        let scope = service_scope(scope, client);
+        let claims = service_claims(self.tokens.issuer(), client, &scope, now, ttl);
+        let access_token = self
+            .tokens
+            .mint(TYP_ACCESS_TOKEN, &claims)
+            .map_err(|e| OAuthError::ServerError(format!("signing the access token: {e}")))?;
+        Event::TokenIssued {
+            client_id: &client.id,
+            grant: "client_credentials",
+            sub: &client.id,
+            email: None,
+        }
+        .record();
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: ttl,
+            id_token: None,
+            refresh_token: None,
+            scope,
+        })
+    }
+
     /// When `client`'s refresh chain for `session` ends: the sign-in plus the client's absolute
     /// lifetime ([`Client::refresh_chain`]), under today's configuration.
     fn chain_end(&self, client: &Client, session: &Session) -> u64 {
@@ -254,13 +292,13 @@ impl TokenService<'_> {
             access_token,
             token_type: "Bearer",
             expires_in: lifetimes.access_token.as_secs(),
-            id_token,
+            id_token: Some(id_token),
             // Idle for at most `refresh_token_ttl_secs`, and never past the end of the chain.
-            refresh_token: self.sealer.seal(
+            refresh_token: Some(self.sealer.seal(
                 Purpose::RefreshToken,
                 &refresh,
                 (now + lifetimes.refresh_token.as_secs()).min(self.chain_end(client, session)),
-            ),
+            )),
             scope: scope.granted.to_string(),
         })
     }
@@ -272,7 +310,7 @@ fn issued(client: &Client, grant: &'static str, session: &Session) {
         client_id: &client.id,
         grant,
         sub: &session.sub,
-        email: &session.email,
+        email: Some(&session.email),
     }
     .record();
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 use super::error::OAuthError;
-use crate::config::{Client, Secret};
+use crate::config::{AuthMethod, Client, GrantType, Secret};
 
 /// `/token` form parameters as received. Codes, verifiers, refresh tokens and secrets redact
 /// themselves in `Debug`.
@@ -50,6 +50,11 @@ pub enum Grant {
         /// A narrower scope than the one granted, if asked.
         scope: Option<String>,
     },
+    /// `grant_type=client_credentials` (RFC 6749 §4.4): the client acting as itself.
+    ClientCredentials {
+        /// The scopes asked for, if any.
+        scope: Option<String>,
+    },
 }
 
 impl Grant {
@@ -58,6 +63,15 @@ impl Grant {
         match self {
             Grant::AuthorizationCode { .. } => "authorization_code",
             Grant::RefreshToken { .. } => "refresh_token",
+            Grant::ClientCredentials { .. } => "client_credentials",
+        }
+    }
+
+    fn grant_type(&self) -> GrantType {
+        match self {
+            Grant::AuthorizationCode { .. } => GrantType::AuthorizationCode,
+            Grant::RefreshToken { .. } => GrantType::RefreshToken,
+            Grant::ClientCredentials { .. } => GrantType::ClientCredentials,
         }
     }
 }
@@ -72,7 +86,8 @@ pub struct TokenRequest<'c> {
 }
 
 impl<'c> TokenRequest<'c> {
-    /// Authenticates the client ([`authenticate_client`]), then reads the grant.
+    /// Authenticates the client ([`authenticate_client`]), then reads the grant, which must be
+    /// one of the client's `grant_types` (`unauthorized_client` otherwise).
     pub fn parse(
         authorization: Option<&str>,
         form: &TokenForm,
@@ -93,6 +108,9 @@ impl<'c> TokenRequest<'c> {
                     .ok_or_else(|| missing("refresh_token"))?,
                 scope: form.scope.clone(),
             },
+            Some("client_credentials") => Grant::ClientCredentials {
+                scope: form.scope.clone(),
+            },
             Some(other) => {
                 return Err(OAuthError::UnsupportedGrantType(format!(
                     "grant_type {other} is not supported"
@@ -100,43 +118,69 @@ impl<'c> TokenRequest<'c> {
             }
             None => return Err(missing("grant_type")),
         };
+        if !client.grant_types.contains(&grant.grant_type()) {
+            return Err(OAuthError::UnauthorizedClient(format!(
+                "client {} may not use grant_type {}",
+                client.id,
+                grant.name()
+            )));
+        }
         Ok(Self { client, grant })
     }
 }
 
-/// Client credentials as sent: HTTP Basic (`client_secret_basic`, both parts form-urlencoded per
-/// RFC 6749 §2.3.1) if present, else the form's `client_id` and `client_secret` (`client_secret_post`,
-/// or a public client's bare `client_id`). `None` if malformed or absent.
+/// Client credentials as sent, and how: HTTP Basic (`client_secret_basic`, both parts
+/// form-urlencoded per RFC 6749 §2.3.1) if present, else the form's `client_id` and
+/// `client_secret` (`client_secret_post`), or a public client's bare `client_id` (`none`).
+/// `None` if malformed or absent.
 pub fn client_credentials(
     authorization: Option<&str>,
     form_id: Option<&str>,
     form_secret: Option<&str>,
-) -> Option<(String, Option<String>)> {
+) -> Option<(String, Option<String>, AuthMethod)> {
     match authorization.and_then(|h| h.strip_prefix("Basic ")) {
         Some(basic) => {
             let decoded = String::from_utf8(STANDARD.decode(basic.trim()).ok()?).ok()?;
             let (id, secret) = decoded.split_once(':')?;
-            Some((form_decode(id), Some(form_decode(secret))))
+            Some((
+                form_decode(id),
+                Some(form_decode(secret)),
+                AuthMethod::ClientSecretBasic,
+            ))
         }
-        None => Some((form_id?.to_string(), form_secret.map(str::to_string))),
+        None => {
+            let method = match form_secret {
+                Some(_) => AuthMethod::ClientSecretPost,
+                None => AuthMethod::None,
+            };
+            Some((
+                form_id?.to_string(),
+                form_secret.map(str::to_string),
+                method,
+            ))
+        }
     }
 }
 
 /// Authenticates the client (see [`client_credentials`]); public clients send only `client_id`.
-/// Secrets are compared in constant time.
+/// A client configured with a `token_endpoint_auth_method` must use exactly that one. Secrets are
+/// compared in constant time.
 pub fn authenticate_client<'c>(
     authorization: Option<&str>,
     form: &TokenForm,
     clients: &'c [Client],
 ) -> Result<&'c Client, OAuthError> {
     let bad = || OAuthError::InvalidClient("client authentication failed".into());
-    let (id, secret) = client_credentials(
+    let (id, secret, method) = client_credentials(
         authorization,
         form.client_id.as_deref(),
         form.client_secret.as_ref().map(Secret::expose),
     )
     .ok_or_else(bad)?;
     let client = clients.iter().find(|c| c.id == id).ok_or_else(bad)?;
+    if client.auth_method.is_some_and(|m| m != method) {
+        return Err(bad());
+    }
     match (&client.secret, secret) {
         (Some(expected), Some(given))
             if aws_lc_rs::constant_time::verify_slices_are_equal(
@@ -180,6 +224,18 @@ mod tests {
         assert!(authenticate_client(None, &form("wiki", None), &c).is_err());
         assert!(authenticate_client(None, &form("spa", None), &c).is_ok());
         let basic = format!("Basic {}", STANDARD.encode("wiki:wiki-secret"));
+        assert!(authenticate_client(Some(&basic), &TokenForm::default(), &c).is_ok());
+    }
+
+    #[test]
+    fn a_client_must_use_its_configured_method() {
+        let mut c = clients();
+        c[0].auth_method = Some(AuthMethod::ClientSecretPost);
+        let basic = format!("Basic {}", STANDARD.encode("wiki:wiki-secret"));
+        assert!(authenticate_client(Some(&basic), &TokenForm::default(), &c).is_err());
+        assert!(authenticate_client(None, &form("wiki", Some("wiki-secret")), &c).is_ok());
+        c[0].auth_method = Some(AuthMethod::ClientSecretBasic);
+        assert!(authenticate_client(None, &form("wiki", Some("wiki-secret")), &c).is_err());
         assert!(authenticate_client(Some(&basic), &TokenForm::default(), &c).is_ok());
     }
 

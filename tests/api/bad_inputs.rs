@@ -292,7 +292,7 @@ async fn a_token_request_without_a_supported_grant_type_is_refused() {
         "T03",
         case.post(credentials).await,
         400,
-        "unsupported_grant_type",
+        "unauthorized_client",
     )
     .await;
 }

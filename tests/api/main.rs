@@ -16,4 +16,5 @@ mod pages;
 mod processes;
 mod provider;
 mod python;
+mod services;
 mod well_known;

@@ -27,6 +27,10 @@ pub async fn userinfo(auth: BearerAuth, state: Data<AppState>) -> HttpResponse {
         Ok(claims) if signed_out(&claims) => oauth_response(&OAuthError::InvalidToken(
             "the administrator signed this sign-in out".into(),
         )),
+        // A client's own token (client credentials) has no user to describe.
+        Ok(claims) if !claims.has_scope("openid") => oauth_response(&OAuthError::InvalidToken(
+            "this access token was not issued for a user (no openid scope)".into(),
+        )),
         Ok(claims) => {
             let mut body = serde_json::to_value(Profile::of_access_token(&claims))
                 .expect("a profile serializes");

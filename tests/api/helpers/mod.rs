@@ -51,6 +51,20 @@ redirect_uris = ["http://127.0.0.1:9/spa/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:9/shared/signed-out"]
 
 [[clients]]
+id = "reports"
+name = "Nightly reports"
+secret = "reports-client-secret"
+grant_types = ["client_credentials"]
+roles = ["reader"]
+allowed_scopes = ["inventory:read"]
+redirect_uris = ["http://127.0.0.1:9/reports/callback"]
+
+[[clients]]
+id = "cli"
+name = "lab-cli"
+redirect_uris = ["http://127.0.0.1/callback"]
+
+[[clients]]
 id = "strict"
 secret = "strict-client-secret"
 require_pkce = true
@@ -403,6 +417,29 @@ impl TestApp {
         let response = self.get_url(url.as_str()).await;
         assert_eq!(response.status(), 303, "{:?}", response.text().await);
         location(&response)
+    }
+
+    /// Follows a sign-in as `user` from `start` until the browser is sent to `redirect` (a
+    /// command-line tool's loopback listener); returns that URL.
+    pub async fn follow_to_loopback(&self, start: &str, user: &str, redirect: &str) -> Url {
+        let mock = self
+            .mock
+            .as_ref()
+            .map(|m| m.issuer().to_string())
+            .unwrap_or_default();
+        let mut url = Url::parse(start).unwrap();
+        for _ in 0..10 {
+            if url.as_str().starts_with(redirect) {
+                return url;
+            }
+            if url.origin().ascii_serialization() == mock && url.path() == "/authorize" {
+                url = self.choose_user(&url, user).await;
+                continue;
+            }
+            let response = self.get_url(&self.here(&url)).await;
+            url = self.sign_in_link(response).await;
+        }
+        panic!("too many redirects");
     }
 
     /// Where `/authorize` sends a person without a session: the Google button of its "Sign in to

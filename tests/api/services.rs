@@ -1,0 +1,159 @@
+//! Services and command-line tools sign in too: a service acting as itself (client credentials)
+//! and a CLI that listens on whatever loopback port it gets (RFC 8252 §7.3).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use monban_verify::{Options, Verifier};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, param};
+
+fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+async fn client_credentials(app: &TestApp, auth: &str, scope: Option<&str>) -> reqwest::Response {
+    let mut form = vec![("grant_type", "client_credentials")];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    app.client
+        .post(format!("{}/token", app.address))
+        .header("authorization", auth)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_service_gets_a_token_of_its_own_with_its_roles_and_no_user() {
+    let app = TestApp::builder().provider().spawn().await;
+    let response = client_credentials(&app, &basic("reports", "reports-client-secret"), None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body.get("refresh_token").is_none() && body.get("id_token").is_none(),
+        "{body}"
+    );
+    assert_eq!(body["scope"], "inventory:read");
+    let access = body["access_token"].as_str().unwrap();
+    let sibling = Verifier::from_jwks(
+        &app.issuer,
+        "reports",
+        &app.jwks().await,
+        Options::default(),
+    );
+    let claims = sibling.verify_cached(access).unwrap();
+    assert_eq!(claims.sub, "reports");
+    assert_eq!(claims.client_id.as_deref(), Some("reports"));
+    assert_eq!(claims.roles, ["reader"]);
+    assert!(claims.email.is_none() && claims.auth_time.is_none());
+    // No user to describe.
+    let userinfo = app
+        .client
+        .get(format!("{}/userinfo", app.address))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+    // A scope it may not have is dropped; none of a user's scopes is granted.
+    let narrow = client_credentials(
+        &app,
+        &basic("reports", "reports-client-secret"),
+        Some("openid email inventory:write"),
+    )
+    .await;
+    let narrow: Value = narrow.json().await.unwrap();
+    assert_eq!(narrow["scope"], "");
+    let discovery: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        discovery["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&"client_credentials".into())
+    );
+}
+
+#[tokio::test]
+async fn only_a_client_configured_for_it_gets_client_credentials() {
+    let app = TestApp::builder().provider().spawn().await;
+    // wiki has the default grants: authorization_code and refresh_token.
+    let refused = client_credentials(&app, &basic("wiki", "wiki-client-secret"), None).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client", "{body}");
+    assert!(body.get("access_token").is_none());
+    // A wrong secret is 401 before the grant is looked at.
+    let wrong = client_credentials(&app, &basic("reports", "nope"), None).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    // And the service cannot sign people in: it may only use client_credentials.
+    let (url, _) = app.authorize_url("reports", "");
+    let page = app.get_url(&url.replace(&app.issuer, &app.address)).await;
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "the sign-in page still shows"
+    );
+    let code = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("client_id", "reports"),
+            ("client_secret", "reports-client-secret"),
+        ])
+        .await;
+    let code: Value = code.json().await.unwrap();
+    assert_eq!(code["error"], "unauthorized_client");
+}
+
+#[tokio::test]
+async fn a_command_line_tool_may_listen_on_any_loopback_port() {
+    let app = TestApp::builder().provider().spawn().await;
+    for port in [49152, 61234] {
+        let redirect = format!("http://127.0.0.1:{port}/callback");
+        let (challenge, verifier) = openidconnect::PkceCodeChallenge::new_random_sha256();
+        let url = format!(
+            "{}/authorize?response_type=code&client_id=cli&redirect_uri={redirect}&scope=openid\
+             &state=st&code_challenge={}&code_challenge_method=S256",
+            app.issuer,
+            challenge.as_str()
+        );
+        let back = app.follow_to_loopback(&url, "ada", &redirect).await;
+        let code = param(&back, "code").expect("a code");
+        let tokens: Value = app
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", &redirect),
+                ("code_verifier", verifier.secret()),
+                ("client_id", "cli"),
+            ])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(tokens["access_token"].is_string(), "{tokens}");
+    }
+    // Another path, another host (`localhost` is not a loopback IP literal), https: not registered.
+    for other in [
+        "http://127.0.0.1:5000/other",
+        "http://localhost:5000/callback",
+        "https://127.0.0.1:5000/callback",
+        "http://[::1]:5000/callback",
+    ] {
+        let url = format!(
+            "/authorize?response_type=code&client_id=cli&redirect_uri={other}&scope=openid&code_challenge=abc&code_challenge_method=S256"
+        );
+        let response = app.get(&url).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{other}");
+        assert!(response.headers().get("location").is_none());
+    }
+}
