@@ -1,6 +1,8 @@
-//! The Python path of docs/integrate.md, run for real: `examples/python/sign_in.py` signs in with
-//! Authlib (code flow, PKCE, client_secret_basic), verifies with PyJWT's `PyJWKClient`, refreshes
-//! and calls /userinfo against a running monban and the mock upstream.
+//! The Python path of docs/integrate.md, run for real against a running monban and the mock
+//! upstream: `examples/python/sign_in.py` signs in with Authlib (code flow, PKCE,
+//! client_secret_basic), verifies with PyJWT's `PyJWKClient`, refreshes and calls /userinfo;
+//! `service_token.py` gets a service's own token (client credentials); `cli.py` signs a person in
+//! from a command line on a random loopback port and calls an API with the token.
 //!
 //! Needs `pip install "pyjwt[crypto]" authlib requests` (`.ci/run` installs them); without them the
 //! test says so and passes, except under CI.
@@ -47,4 +49,57 @@ async fn a_python_service_signs_in_with_authlib_and_verifies_with_pyjwt() {
         "{stdout}"
     );
     assert!(stdout.contains("refreshed: ok"), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_python_service_gets_a_token_of_its_own_with_authlib() {
+    let app = TestApp::builder().provider().spawn().await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/python/service_token.py"
+    );
+    let out = Command::new("python3")
+        .arg(script)
+        .args([app.issuer.as_str(), "reports", "reports-client-secret"])
+        .env("AUTHLIB_INSECURE_TRANSPORT", "1")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("ModuleNotFoundError") && std::env::var_os("CI").is_none() {
+        eprintln!("skipped: pip install \"pyjwt[crypto]\" authlib requests");
+        return;
+    }
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("service token: reports ['reader'] 'inventory:read'"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn a_python_cli_signs_in_on_a_random_loopback_port_and_calls_an_api() {
+    let app = TestApp::builder().provider().spawn().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/cli.py");
+    // monban's own /userinfo stands in for the sibling API the tool calls.
+    let api = format!("{}/userinfo", app.issuer);
+    let out = Command::new("python3")
+        .arg(script)
+        .args([app.issuer.as_str(), "cli", &api, "--as", "grace"])
+        .env("AUTHLIB_INSECURE_TRANSPORT", "1")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("ModuleNotFoundError") && std::env::var_os("CI").is_none() {
+        eprintln!("skipped: pip install \"pyjwt[crypto]\" authlib requests");
+        return;
+    }
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("api answered 200") && stdout.contains("grace@lab.example.org"),
+        "{stdout}"
+    );
 }
