@@ -6,7 +6,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::raw::RawClient;
-use super::validate::https_url;
+use super::urls::https_url;
 use super::{AuthMethod, Client, ConfigError, GrantType};
 
 /// Validates every client: a problem names `clients[ID].field`.

@@ -28,6 +28,7 @@ mod sign_outs;
 mod summary;
 #[cfg(test)]
 mod tests;
+mod urls;
 mod validate;
 
 pub use email::{normalize_domain, normalize_email};

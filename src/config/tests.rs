@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::validate::parse_issuer;
+use super::urls::parse_issuer;
 use super::*;
 
 /// `pairs` plus an upstream client, which every deployment needs.

@@ -2,13 +2,11 @@
 //! or a [`ConfigError`] that names the key and says what to do.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::time::Duration;
-
-use url::Url;
 
 use super::raw::RawConfig;
 use super::secret::check_session_secret;
+use super::urls::{https_url, parse_issuer};
 use super::{Config, ConfigError, Lifetimes, PageSettings, RateLimitSettings, SignOuts, Upstream};
 use crate::i18n::Locale;
 
@@ -186,71 +184,5 @@ impl RawConfig {
                 trusted_proxy_hops: self.trusted_proxy_hops,
             },
         })
-    }
-}
-
-/// An absolute https URL (plain http only for a loopback host, as in `monban dev`).
-pub(super) fn https_url(key: &str, value: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(value.trim())
-        .map_err(|e| ConfigError::new(key, format!("{value:?} is not an absolute URL ({e})")))?;
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        _ => Err(ConfigError::new(
-            key,
-            format!("{value:?} must be an https URL"),
-        )),
-    }
-}
-
-/// Parses an issuer URL: absolute, https unless the host is loopback, no query or fragment.
-pub(super) fn parse_issuer(key: &str, value: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(value).map_err(|e| {
-        ConfigError::new(
-            key,
-            format!("{value:?} is not an absolute URL ({e}); write e.g. https://login.example.org"),
-        )
-    })?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(ConfigError::new(
-            key,
-            format!("{value:?} must not have a query or fragment"),
-        ));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(ConfigError::new(
-                key,
-                format!(
-                    "{value:?} must use https (plain http is allowed only for a loopback host)"
-                ),
-            ));
-        }
-        other => {
-            return Err(ConfigError::new(
-                key,
-                format!("{value:?} has scheme {other:?}; it must be https"),
-            ));
-        }
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ConfigError::new(
-            key,
-            format!("{value:?} must not carry credentials"),
-        ));
-    }
-    // The `iss` claim is compared byte for byte: keep one canonical form, without a trailing slash.
-    let trimmed = url.as_str().trim_end_matches('/').to_string();
-    Url::parse(&trimmed).map_err(|e| ConfigError::new(key, e.to_string()))
-}
-
-pub(super) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
