@@ -53,6 +53,41 @@ fn browser_installed() -> bool {
     installed
 }
 
+/// `monban dev` (as the README starts it) and chromedriver, each on a free port, for the test's
+/// lifetime.
+struct Stage {
+    monban_port: u16,
+    driver_port: u16,
+    _monban: tokio::process::Child,
+    _driver: tokio::process::Child,
+    _cwd: tempfile::TempDir,
+}
+
+impl Stage {
+    async fn start() -> Stage {
+        let monban_port = free_port();
+        let cwd = tempfile::tempdir().unwrap();
+        let mut dev = Command::new(env!("CARGO_BIN_EXE_monban"));
+        dev.arg("dev")
+            .env_clear()
+            .env("PORT", monban_port.to_string())
+            .env("RUST_LOG", "warn")
+            .current_dir(cwd.path());
+        let monban = spawn_until(dev, "monban dev: open").await;
+        let driver_port = free_port();
+        let mut driver = Command::new(CHROMEDRIVER);
+        driver.arg(format!("--port={driver_port}"));
+        let driver = spawn_until(driver, "started successfully").await;
+        Stage {
+            monban_port,
+            driver_port,
+            _monban: monban,
+            _driver: driver,
+            _cwd: cwd,
+        }
+    }
+}
+
 fn screenshot_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
@@ -62,20 +97,8 @@ async fn a_person_signs_in_through_the_dev_login_in_chromium() {
     if !browser_installed() {
         return;
     }
-    let monban_port = free_port();
-    let cwd = tempfile::tempdir().unwrap();
-    let mut dev = Command::new(env!("CARGO_BIN_EXE_monban"));
-    dev.arg("dev")
-        .env_clear()
-        .env("PORT", monban_port.to_string())
-        .env("RUST_LOG", "warn")
-        .current_dir(cwd.path());
-    let _monban = spawn_until(dev, "monban dev: open").await;
-
-    let driver_port = free_port();
-    let mut driver = Command::new(CHROMEDRIVER);
-    driver.arg(format!("--port={driver_port}"));
-    let _driver = spawn_until(driver, "started successfully").await;
+    let stage = Stage::start().await;
+    let (monban_port, driver_port) = (stage.monban_port, stage.driver_port);
     let profile = tempfile::tempdir().unwrap();
     let browser = session(driver_port, profile.path(), "en-US").await;
 
@@ -212,19 +235,8 @@ async fn every_page_is_accessible_and_phone_sized_in_both_languages() {
         return;
     }
     let Some(axe) = axe_source() else { return };
-    let monban_port = free_port();
-    let cwd = tempfile::tempdir().unwrap();
-    let mut dev = Command::new(env!("CARGO_BIN_EXE_monban"));
-    dev.arg("dev")
-        .env_clear()
-        .env("PORT", monban_port.to_string())
-        .env("RUST_LOG", "warn")
-        .current_dir(cwd.path());
-    let _monban = spawn_until(dev, "monban dev: open").await;
-    let driver_port = free_port();
-    let mut driver = Command::new(CHROMEDRIVER);
-    driver.arg(format!("--port={driver_port}"));
-    let _driver = spawn_until(driver, "started successfully").await;
+    let stage = Stage::start().await;
+    let (monban_port, driver_port) = (stage.monban_port, stage.driver_port);
     let monban = format!("http://localhost:{monban_port}");
     let authorize = format!(
         "{monban}/authorize?response_type=code&client_id=demo&scope=openid+email\

@@ -51,27 +51,36 @@ async fn a_python_service_signs_in_with_authlib_and_verifies_with_pyjwt() {
     assert!(stdout.contains("refreshed: ok"), "{stdout}");
 }
 
-#[tokio::test]
-async fn a_python_service_gets_a_token_of_its_own_with_authlib() {
-    let app = TestApp::builder().provider().spawn().await;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/python/service_token.py"
-    );
+/// Runs `examples/python/SCRIPT` with `args`; `None` when the Python libraries are missing here
+/// (never under CI). Returns stdout, having asserted success.
+async fn run_example(script: &str, args: &[&str]) -> Option<String> {
     let out = Command::new("python3")
-        .arg(script)
-        .args([app.issuer.as_str(), "reports", "reports-client-secret"])
+        .arg(format!(
+            "{}/examples/python/{script}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args(args)
         .env("AUTHLIB_INSECURE_TRANSPORT", "1")
         .output()
         .await
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("ModuleNotFoundError") && std::env::var_os("CI").is_none() {
         eprintln!("skipped: pip install \"pyjwt[crypto]\" authlib requests");
-        return;
+        return None;
     }
     assert!(out.status.success(), "{stdout}\n{stderr}");
+    Some(stdout)
+}
+
+#[tokio::test]
+async fn a_python_service_gets_a_token_of_its_own_with_authlib() {
+    let app = TestApp::builder().provider().spawn().await;
+    let args = [app.issuer.as_str(), "reports", "reports-client-secret"];
+    let Some(stdout) = run_example("service_token.py", &args).await else {
+        return;
+    };
     assert!(
         stdout.contains("service token: reports ['reader'] 'inventory:read'"),
         "{stdout}"
@@ -81,23 +90,12 @@ async fn a_python_service_gets_a_token_of_its_own_with_authlib() {
 #[tokio::test]
 async fn a_python_cli_signs_in_on_a_random_loopback_port_and_calls_an_api() {
     let app = TestApp::builder().provider().spawn().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/cli.py");
     // monban's own /userinfo stands in for the sibling API the tool calls.
     let api = format!("{}/userinfo", app.issuer);
-    let out = Command::new("python3")
-        .arg(script)
-        .args([app.issuer.as_str(), "cli", &api, "--as", "grace"])
-        .env("AUTHLIB_INSECURE_TRANSPORT", "1")
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("ModuleNotFoundError") && std::env::var_os("CI").is_none() {
-        eprintln!("skipped: pip install \"pyjwt[crypto]\" authlib requests");
+    let args = [app.issuer.as_str(), "cli", &api, "--as", "grace"];
+    let Some(stdout) = run_example("cli.py", &args).await else {
         return;
-    }
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    };
     assert!(
         stdout.contains("api answered 200") && stdout.contains("grace@lab.example.org"),
         "{stdout}"
