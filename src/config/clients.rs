@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::raw::RawClient;
+use super::raw::{RawApi, RawClient};
 use super::urls::https_url;
-use super::{AuthMethod, Client, ConfigError, GrantType};
+use super::{Api, AuthMethod, Client, ConfigError, GrantType};
 
 /// Validates every client: a problem names `clients[ID].field`.
-pub(super) fn validate(raw: Vec<RawClient>) -> Result<Vec<Client>, ConfigError> {
+pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>, ConfigError> {
     let mut clients: Vec<Client> = Vec::with_capacity(raw.len());
     for c in raw {
         let key = format!("clients[{}]", c.id);
@@ -56,9 +56,10 @@ pub(super) fn validate(raw: Vec<RawClient>) -> Result<Vec<Client>, ConfigError> 
             grant_types: grant_types(&key, c.grant_types, confidential)?,
             auth_method: auth_method(&key, c.token_endpoint_auth_method.as_deref(), confidential)?,
             roles: c.roles,
+            apis: known_apis(&key, c.apis, apis)?,
             secret,
             require_pkce: c.require_pkce,
-            allowed_scopes: scopes(&key, c.allowed_scopes)?,
+            allowed_scopes: scopes(&format!("{key}.allowed_scopes"), c.allowed_scopes)?,
             refresh_token_absolute_ttl: match c.refresh_token_absolute_ttl_secs {
                 Some(0) => {
                     return Err(ConfigError::new(
@@ -81,6 +82,37 @@ pub(super) fn validate(raw: Vec<RawClient>) -> Result<Vec<Client>, ConfigError> 
         });
     }
     Ok(clients)
+}
+
+/// The `[[apis]]` tables: an https identifier (it becomes the tokens' `aud`), each once, with
+/// well-formed scopes.
+pub(super) fn apis(raw: Vec<RawApi>) -> Result<Vec<Api>, ConfigError> {
+    let mut apis: Vec<Api> = Vec::with_capacity(raw.len());
+    for api in raw {
+        let key = format!("apis[{}]", api.id);
+        https_url(&format!("{key}.id"), &api.id)?;
+        if apis.iter().any(|a| a.id == api.id) {
+            return Err(ConfigError::new(key, "API registered twice"));
+        }
+        apis.push(Api {
+            scopes: scopes(&format!("{key}.scopes"), api.scopes)?,
+            id: api.id,
+        });
+    }
+    Ok(apis)
+}
+
+/// A client's `apis`: each one of the `[[apis]]` ids.
+fn known_apis(key: &str, listed: Vec<String>, apis: &[Api]) -> Result<Vec<String>, ConfigError> {
+    for id in &listed {
+        if !apis.iter().any(|a| &a.id == id) {
+            return Err(ConfigError::new(
+                format!("{key}.apis"),
+                format!("{id:?} is not an [[apis]] id"),
+            ));
+        }
+    }
+    Ok(listed)
 }
 
 /// `grant_types` as written, or the default; `client_credentials` only for a client with a secret.
@@ -159,7 +191,7 @@ fn scopes(key: &str, list: Vec<String>) -> Result<Vec<String>, ConfigError> {
                 .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
         if !ok {
             return Err(ConfigError::new(
-                format!("{key}.allowed_scopes"),
+                key,
                 format!("{scope:?} is not a scope (printable characters, no spaces or quotes)"),
             ));
         }
@@ -220,6 +252,16 @@ mod tests {
             (
                 "token_endpoint_auth_method = \"tls_client_auth\"",
                 "clients[svc].token_endpoint_auth_method",
+            ),
+            ("apis = [\"https://api.example.org/\"]", "clients[svc].apis"),
+            ("[[apis]]\nid = \"not a url\"", "apis[not a url].id"),
+            (
+                "[[apis]]\nid = \"http://api.example.org/\"",
+                "apis[http://api.example.org/].id",
+            ),
+            (
+                "[[apis]]\nid = \"https://api.example.org/\"\nscopes = [\"a b\"]",
+                "apis[https://api.example.org/].scopes",
             ),
         ];
         for (extra, key) in cases {

@@ -29,6 +29,7 @@ pub(crate) fn client(id: &str, secret: Option<&str>, redirect_uri: &str) -> Clie
         grant_types: GrantType::DEFAULT.to_vec(),
         auth_method: None,
         roles: vec![],
+        apis: vec![],
         secret: secret.map(Secret::new),
         redirect_uris: vec![Url::parse(redirect_uri).unwrap()],
         post_logout_redirect_uris: vec![],

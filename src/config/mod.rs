@@ -115,6 +115,8 @@ pub struct Client {
     pub auth_method: Option<AuthMethod>,
     /// Roles of its own tokens under the client-credentials grant (the client acting as itself).
     pub roles: Vec<String>,
+    /// The APIs (`[[apis]]` ids) it may ask tokens for with `resource=`.
+    pub apis: Vec<String>,
     /// The name people know the application by (`name`; the id when not set).
     pub name: String,
     /// Where the application lives, for the portal on monban's home page.
@@ -123,6 +125,16 @@ pub struct Client {
     /// default (`refresh_token_absolute_ttl_secs`), or for a public client the SSO session's
     /// lifetime (`session_ttl_secs`).
     pub refresh_token_absolute_ttl: Option<Duration>,
+}
+
+/// An API a token may be issued for: its identifier (the `resource` a client names, and the
+/// token's `aud`) and the scopes it defines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Api {
+    /// The identifier URL, e.g. `https://inventory.lab.example.org/`.
+    pub id: String,
+    /// Its scopes, e.g. `inventory:read`.
+    pub scopes: Vec<String>,
 }
 
 /// A grant a client may use, by its RFC 7591 name.
@@ -226,6 +238,8 @@ pub struct Config {
     pub session_secrets: Vec<Secret>,
     /// Registered relying parties.
     pub clients: Vec<Client>,
+    /// APIs tokens may be issued for (`[[apis]]`, RFC 8707 resource indicators).
+    pub apis: Vec<Api>,
     /// Credential lifetimes.
     pub lifetimes: Lifetimes,
     /// `Cache-Control: max-age` of the JWKS and discovery documents.

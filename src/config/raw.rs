@@ -38,6 +38,8 @@ pub(super) struct RawConfig {
     pub(super) session_secrets: SecretList,
     #[serde(default)]
     pub(super) clients: Vec<RawClient>,
+    #[serde(default)]
+    pub(super) apis: Vec<RawApi>,
     #[serde(default = "default_access_ttl")]
     pub(super) access_token_ttl_secs: u64,
     #[serde(default = "default_id_ttl")]
@@ -119,6 +121,8 @@ pub(super) struct RawClient {
     pub(super) token_endpoint_auth_method: Option<String>,
     #[serde(default)]
     pub(super) roles: Vec<String>,
+    #[serde(default)]
+    pub(super) apis: Vec<String>,
     pub(super) secret: Option<Secret>,
     #[serde(default)]
     pub(super) redirect_uris: Vec<String>,
@@ -129,6 +133,15 @@ pub(super) struct RawClient {
     #[serde(default)]
     pub(super) allowed_scopes: Vec<String>,
     pub(super) refresh_token_absolute_ttl_secs: Option<u64>,
+}
+
+/// An `[[apis]]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawApi {
+    pub(super) id: String,
+    #[serde(default)]
+    pub(super) scopes: Vec<String>,
 }
 
 /// `sign_outs`: a TOML table (`"ada@lab.example.org" = "2026-12-01T09:30:00Z"`) or, from

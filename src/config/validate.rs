@@ -126,7 +126,8 @@ impl RawConfig {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let allowed_emails = emails("allowed_emails", self.allowed_emails.0)?;
-        let clients = super::clients::validate(self.clients)?;
+        let apis = super::clients::apis(self.apis)?;
+        let clients = super::clients::validate(self.clients, &apis)?;
         let secs = |key: &str, v: u64| {
             if v == 0 {
                 Err(ConfigError::new(key, "must be at least 1 second"))
@@ -174,6 +175,7 @@ impl RawConfig {
             sign_outs,
             session_secrets: self.session_secrets.0,
             clients,
+            apis,
             lifetimes,
             jwks_max_age: Duration::from_secs(self.jwks_max_age_secs),
             log_format: self.log_format,

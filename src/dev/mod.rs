@@ -80,6 +80,7 @@ pub fn register_demo_client(config: &mut Config) {
         grant_types: GrantType::DEFAULT.to_vec(),
         auth_method: None,
         roles: vec![],
+        apis: vec![],
         secret: Some(Secret::new(DEMO_CLIENT.1)),
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],

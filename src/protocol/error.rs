@@ -19,6 +19,9 @@ pub enum OAuthError {
     /// Client authentication failed (RFC 6749 §5.2: 401 with `WWW-Authenticate`).
     #[error("invalid_client")]
     InvalidClient(String),
+    /// The `resource` is no registered API, or not one this client may call (RFC 8707 §2).
+    #[error("invalid_target")]
+    InvalidTarget(String),
     /// The client may not use this grant (its `grant_types`, RFC 6749 §5.2).
     #[error("unauthorized_client")]
     UnauthorizedClient(String),
@@ -64,6 +67,7 @@ impl OAuthError {
             | OAuthError::UnsupportedMediaType(d)
             | OAuthError::InvalidClient(d)
             | OAuthError::UnauthorizedClient(d)
+            | OAuthError::InvalidTarget(d)
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnsupportedGrantType(d)
             | OAuthError::UnsupportedResponseType(d)

@@ -21,7 +21,7 @@ use super::scope::{granted, narrowed, service_scope};
 use super::token_request::{Grant, TokenRequest};
 use crate::audit::Event;
 use crate::config::policy::Denial;
-use crate::config::{Client, Config, Secret};
+use crate::config::{Api, Client, Config, Secret};
 use crate::session::Session;
 use crate::session::seal::{Purpose, SealError, Sealer};
 use crate::tokens::{TYP_ACCESS_TOKEN, TYP_ID_TOKEN, Tokens};
@@ -101,8 +101,8 @@ impl TokenService<'_> {
                 refresh_token,
                 scope,
             } => self.refresh(request.client, refresh_token, scope.as_deref(), now),
-            Grant::ClientCredentials { scope } => {
-                self.client_credentials(request.client, scope.as_deref(), now)
+            Grant::ClientCredentials { scope, resource } => {
+                self.client_credentials(request.client, scope.as_deref(), resource.as_deref(), now)
             }
         }
     }
@@ -188,16 +188,30 @@ impl TokenService<'_> {
 
     /// The client acting as itself (RFC 6749 §4.4): an access token whose `sub` is the client,
     /// with its roles and its own scopes; no ID token (there is no user) and no refresh token
-    /// (it authenticates and asks again).
+    /// (it authenticates and asks again). With a `resource` (RFC 8707) among the client's `apis`,
+    /// the token's `aud` is that API and its scopes are the API's.
     fn client_credentials(
         &self,
         client: &Client,
         scope: Option<&str>,
+        resource: Option<&str>,
         now: u64,
     ) -> Result<TokenResponse, OAuthError> {
         let ttl = self.config.lifetimes.access_token.as_secs();
-        let scope = service_scope(scope, client);
-        let claims = service_claims(self.tokens.issuer(), client, &scope, now, ttl);
+        let claims = match resource {
+            None => {
+                let scope = service_scope(scope, &client.allowed_scopes);
+                service_claims(self.tokens.issuer(), client, &scope, now, ttl)
+            }
+            Some(resource) => {
+                let api = self.api_for(client, resource)?;
+                let scope = service_scope(scope, &api.scopes);
+                let mut claims = service_claims(self.tokens.issuer(), client, &scope, now, ttl);
+                claims.aud = api.id.clone();
+                claims
+            }
+        };
+        let scope = claims.scope.clone();
         let access_token = self
             .tokens
             .mint(TYP_ACCESS_TOKEN, &claims)
@@ -217,6 +231,21 @@ impl TokenService<'_> {
             refresh_token: None,
             scope,
         })
+    }
+
+    /// The API named by `resource`, if `client` may call it.
+    fn api_for(&self, client: &Client, resource: &str) -> Result<&Api, OAuthError> {
+        let target = |why: &str| OAuthError::InvalidTarget(format!("resource {resource}: {why}"));
+        let api = self
+            .config
+            .apis
+            .iter()
+            .find(|a| a.id == resource)
+            .ok_or_else(|| target("no such API is registered"))?;
+        if !client.apis.contains(&api.id) {
+            return Err(target("this client may not call it"));
+        }
+        Ok(api)
     }
 
     /// When `client`'s refresh chain for `session` ends: the sign-in plus the client's absolute

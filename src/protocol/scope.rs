@@ -22,14 +22,13 @@ pub fn granted(requested: &str, client: &Client) -> String {
     out.join(" ")
 }
 
-/// The scope of a client's own token (client credentials): the scopes asked for among its
-/// `allowed_scopes`, or all of them when none are asked. Never `openid`, `email` or `profile`:
-/// there is no user.
-pub fn service_scope(requested: Option<&str>, client: &Client) -> String {
+/// The scope of a client's own token (client credentials): the scopes asked for among
+/// `available` (its `allowed_scopes`, or the API's scopes), or all of them when none are asked.
+/// Never `openid`, `email` or `profile`: there is no user.
+pub fn service_scope(requested: Option<&str>, available: &[String]) -> String {
     let asked: Vec<&str> = requested.unwrap_or_default().split(' ').collect();
     let none_asked = asked.iter().all(|s| s.is_empty());
-    client
-        .allowed_scopes
+    available
         .iter()
         .filter(|a| none_asked || asked.contains(&a.as_str()))
         .map(String::as_str)

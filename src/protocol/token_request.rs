@@ -27,8 +27,10 @@ pub struct TokenForm {
     pub client_id: Option<String>,
     /// `client_secret_post`.
     pub client_secret: Option<Secret>,
-    /// A narrower scope for a refresh.
+    /// A narrower scope for a refresh; the scopes a client credentials request asks for.
     pub scope: Option<String>,
+    /// The API the token is for (RFC 8707); client credentials only, for now.
+    pub resource: Option<String>,
 }
 
 /// What the client asks for.
@@ -54,6 +56,8 @@ pub enum Grant {
     ClientCredentials {
         /// The scopes asked for, if any.
         scope: Option<String>,
+        /// The API the token is for (RFC 8707 `resource`), if named.
+        resource: Option<String>,
     },
 }
 
@@ -110,6 +114,7 @@ impl<'c> TokenRequest<'c> {
             },
             Some("client_credentials") => Grant::ClientCredentials {
                 scope: form.scope.clone(),
+                resource: form.resource.clone(),
             },
             Some(other) => {
                 return Err(OAuthError::UnsupportedGrantType(format!(
@@ -118,6 +123,11 @@ impl<'c> TokenRequest<'c> {
             }
             None => return Err(missing("grant_type")),
         };
+        if form.resource.is_some() && !matches!(grant, Grant::ClientCredentials { .. }) {
+            return Err(OAuthError::InvalidTarget(
+                "resource is supported with grant_type=client_credentials only".into(),
+            ));
+        }
         if !client.grant_types.contains(&grant.grant_type()) {
             return Err(OAuthError::UnauthorizedClient(format!(
                 "client {} may not use grant_type {}",

@@ -14,9 +14,21 @@ fn basic(id: &str, secret: &str) -> String {
 }
 
 async fn client_credentials(app: &TestApp, auth: &str, scope: Option<&str>) -> reqwest::Response {
+    for_resource(app, auth, scope, None).await
+}
+
+async fn for_resource(
+    app: &TestApp,
+    auth: &str,
+    scope: Option<&str>,
+    resource: Option<&str>,
+) -> reqwest::Response {
     let mut form = vec![("grant_type", "client_credentials")];
     if let Some(scope) = scope {
         form.push(("scope", scope));
+    }
+    if let Some(resource) = resource {
+        form.push(("resource", resource));
     }
     app.client
         .post(format!("{}/token", app.address))
@@ -156,4 +168,67 @@ async fn a_command_line_tool_may_listen_on_any_loopback_port() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{other}");
         assert!(response.headers().get("location").is_none());
     }
+}
+
+const INVENTORY: &str = "https://inventory.lab.example.org/";
+
+#[tokio::test]
+async fn a_token_for_an_api_has_that_api_as_its_audience_and_only_its_scopes() {
+    let app = TestApp::builder().provider().spawn().await;
+    let reports = basic("reports", "reports-client-secret");
+    let response = for_resource(&app, &reports, Some("inventory:read"), Some(INVENTORY)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["scope"], "inventory:read");
+    let access = body["access_token"].as_str().unwrap();
+    // The API checks its own identifier as the audience (monban-verify, as docs/integrate.md shows).
+    let jwks = app.jwks().await;
+    let inventory = Verifier::from_jwks(&app.issuer, INVENTORY, &jwks, Options::default());
+    let claims = inventory.verify_cached(access).unwrap();
+    assert_eq!(
+        (claims.aud.as_str(), claims.sub.as_str()),
+        (INVENTORY, "reports")
+    );
+    let as_client = Verifier::from_jwks(&app.issuer, "reports", &jwks, Options::default());
+    assert!(
+        as_client.verify_cached(access).is_err(),
+        "not for the client itself"
+    );
+    // No scope asked: all of the API's.
+    let all: Value = for_resource(&app, &reports, None, Some(INVENTORY))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["scope"], "inventory:read inventory:write");
+}
+
+#[tokio::test]
+async fn an_unknown_or_unallowed_resource_is_invalid_target() {
+    let app = TestApp::builder().provider().spawn().await;
+    let reports = basic("reports", "reports-client-secret");
+    for resource in [
+        "https://nowhere.example.org/",
+        "https://payroll.lab.example.org/",
+    ] {
+        let response = for_resource(&app, &reports, None, Some(resource)).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{resource}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_target", "{body}");
+        assert!(body.get("access_token").is_none());
+    }
+    // Other grants do not take a resource yet: refused, not silently ignored.
+    let refresh: Value = app
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("resource", INVENTORY),
+            ("client_id", "wiki"),
+            ("client_secret", "wiki-client-secret"),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refresh["error"], "invalid_target");
 }

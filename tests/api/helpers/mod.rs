@@ -57,6 +57,7 @@ secret = "reports-client-secret"
 grant_types = ["client_credentials"]
 roles = ["reader"]
 allowed_scopes = ["inventory:read"]
+apis = ["https://inventory.lab.example.org/"]
 redirect_uris = ["http://127.0.0.1:9/reports/callback"]
 
 [[clients]]
@@ -70,6 +71,14 @@ secret = "strict-client-secret"
 require_pkce = true
 redirect_uris = ["http://127.0.0.1:9/strict/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:9/shared/signed-out"]
+
+[[apis]]
+id = "https://inventory.lab.example.org/"
+scopes = ["inventory:read", "inventory:write"]
+
+[[apis]]
+id = "https://payroll.lab.example.org/"
+scopes = ["payroll:read"]
 "#;
 
 /// The `wiki` client's secret.
