@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::config::client_block::NewClient;
 use crate::config::{CONFIG_FILE_VAR, Config, SIGNING_KEYS_VAR};
 use crate::keys::{KeyAlg, KeyStore};
 use crate::{dev, http, telemetry};
@@ -58,25 +59,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum ClientCommand {
     /// Print a `[[clients]]` block, with a fresh secret, to append to the configuration file.
-    Add {
-        /// The client id.
-        id: String,
-        /// Where the client receives its codes (repeat for several).
-        #[arg(long = "redirect-uri", required = true)]
-        redirect_uris: Vec<String>,
-        /// Where it may send the browser after signing out (repeat for several).
-        #[arg(long = "post-logout-redirect-uri")]
-        post_logout_redirect_uris: Vec<String>,
-        /// A public client (single-page app, command-line tool): no secret, PKCE.
-        #[arg(long)]
-        public: bool,
-        /// The name people know it by (the sign-in page and the portal show it).
-        #[arg(long)]
-        name: Option<String>,
-        /// Where it lives: listed on monban's home page, the organisation's portal.
-        #[arg(long = "home-url")]
-        home_url: Option<String>,
-    },
+    Add(NewClient),
 }
 
 /// Parses the command line and runs the command.
@@ -104,30 +87,13 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Dev => dev(env),
-        Command::Client(ClientCommand::Add {
-            id,
-            redirect_uris,
-            post_logout_redirect_uris,
-            public,
-            name,
-            home_url,
-        }) => {
-            let new = crate::config::client_block::NewClient {
-                id,
-                redirect_uris,
-                post_logout_redirect_uris,
-                public,
-                name,
-                home_url,
-            };
-            match new.toml() {
-                Ok(block) => {
-                    print!("{block}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(2, &e.to_string()),
+        Command::Client(ClientCommand::Add(new)) => match new.toml() {
+            Ok(block) => {
+                print!("{block}");
+                ExitCode::SUCCESS
             }
-        }
+            Err(e) => fail(2, &e.to_string()),
+        },
         Command::MockUpstream => mock_upstream(),
     }
 }

@@ -5,20 +5,26 @@ use url::Url;
 
 use super::{ConfigError, generate_session_secret};
 
-/// What `monban client add` was asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What `monban client add` was asked for (its command-line arguments, whose help these doc
+/// comments are).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct NewClient {
-    /// The `client_id`: letters, digits, `.`, `_` and `-`.
+    /// The client id: letters, digits, '.', '_' and '-'.
     pub id: String,
-    /// Where the client receives its codes (one at least).
+    /// Where the client receives its codes (repeat for several).
+    #[arg(long = "redirect-uri", required = true)]
     pub redirect_uris: Vec<String>,
-    /// Where it may send the browser after signing out.
+    /// Where it may send the browser after signing out (repeat for several).
+    #[arg(long = "post-logout-redirect-uri")]
     pub post_logout_redirect_uris: Vec<String>,
-    /// A public client (SPA, CLI): no secret, PKCE.
+    /// A public client (single-page app, command-line tool): no secret, PKCE.
+    #[arg(long)]
     pub public: bool,
-    /// The name people know it by, on the sign-in page and the portal.
+    /// The name people know it by (the sign-in page and the portal show it).
+    #[arg(long)]
     pub name: Option<String>,
-    /// Where it lives, for the portal.
+    /// Where it lives: listed on monban's home page, the organisation's portal.
+    #[arg(long = "home-url")]
     pub home_url: Option<String>,
 }
 

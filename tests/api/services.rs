@@ -138,7 +138,7 @@ async fn a_command_line_tool_may_listen_on_any_loopback_port() {
             app.issuer,
             challenge.as_str()
         );
-        let back = app.follow_to_loopback(&url, "ada", &redirect).await;
+        let back = app.follow_until(&url, "ada", &redirect).await;
         let code = param(&back, "code").expect("a code");
         let tokens: Value = app
             .token(&[

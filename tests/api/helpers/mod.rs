@@ -365,9 +365,10 @@ impl TestApp {
     }
 
     /// Follows redirects through monban (any URL on the issuer's origin is sent to this
-    /// instance) and the mock upstream (choosing `user` on its page) until the browser is sent
-    /// to a registered client; returns that URL.
-    pub async fn follow_to_client(&self, start: &str, user: &str) -> Url {
+    /// instance; "Sign in to <app>" is answered with its Google button) and the mock upstream
+    /// (choosing `user` on its page) until the browser is sent to a URL starting with
+    /// `destination`; returns that URL.
+    pub async fn follow_until(&self, start: &str, user: &str, destination: &str) -> Url {
         let mock = self
             .mock
             .as_ref()
@@ -375,10 +376,10 @@ impl TestApp {
             .unwrap_or_default();
         let mut url = Url::parse(start).unwrap();
         for _ in 0..10 {
-            let origin = url.origin().ascii_serialization();
-            if origin == CLIENT_ORIGIN {
+            if url.as_str().starts_with(destination) {
                 return url;
             }
+            let origin = url.origin().ascii_serialization();
             if origin == mock && url.path() == "/authorize" {
                 url = self.choose_user(&url, user).await;
                 continue;
@@ -388,22 +389,14 @@ impl TestApp {
             } else {
                 url.to_string()
             };
-            let response = self.get_url(&target).await;
-            if response.status() == 200 && origin == self.issuer {
-                // "Sign in to <app>": the person presses the Google button.
-                let page = response.text().await.unwrap();
-                url = url.join(&continue_link(&page)).unwrap();
-                continue;
-            }
-            assert_eq!(
-                response.status(),
-                303,
-                "{target}: {:?}",
-                response.text().await
-            );
-            url = location(&response);
+            url = self.sign_in_link(self.get_url(&target).await).await;
         }
         panic!("too many redirects");
+    }
+
+    /// [`TestApp::follow_until`] a registered client's callback.
+    pub async fn follow_to_client(&self, start: &str, user: &str) -> Url {
+        self.follow_until(start, user, CLIENT_ORIGIN).await
     }
 
     /// Stops this instance (Cloud Run scaling it away).
@@ -428,39 +421,17 @@ impl TestApp {
         location(&response)
     }
 
-    /// Follows a sign-in as `user` from `start` until the browser is sent to `redirect` (a
-    /// command-line tool's loopback listener); returns that URL.
-    pub async fn follow_to_loopback(&self, start: &str, user: &str, redirect: &str) -> Url {
-        let mock = self
-            .mock
-            .as_ref()
-            .map(|m| m.issuer().to_string())
-            .unwrap_or_default();
-        let mut url = Url::parse(start).unwrap();
-        for _ in 0..10 {
-            if url.as_str().starts_with(redirect) {
-                return url;
-            }
-            if url.origin().ascii_serialization() == mock && url.path() == "/authorize" {
-                url = self.choose_user(&url, user).await;
-                continue;
-            }
-            let response = self.get_url(&self.here(&url)).await;
-            url = self.sign_in_link(response).await;
-        }
-        panic!("too many redirects");
-    }
-
     /// Where `/authorize` sends a person without a session: the Google button of its "Sign in to
     /// <app>" page (a redirect when `skip_sign_in_page` is set).
     pub async fn sign_in_link(&self, response: reqwest::Response) -> Url {
-        if response.status() == 200 {
-            let base = response.url().clone();
-            return base
+        let base = response.url().clone();
+        match response.status().as_u16() {
+            200 => base
                 .join(&continue_link(&response.text().await.unwrap()))
-                .unwrap();
+                .unwrap(),
+            303 => location(&response),
+            status => panic!("{base}: {status} {:?}", response.text().await),
         }
-        location(&response)
     }
 
     /// The callback URL pointed at this instance (the issuer may name a sibling).
