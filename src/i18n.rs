@@ -3,14 +3,15 @@
 //! `Accept-Language` with `default_locale` as the fallback.
 //!
 //! Fluent (the `fluent-bundle` crate, Mozilla's) carries the messages and their placeholders;
-//! `fluent-langneg` parses `Accept-Language` and matches `ja-JP` to `ja`. A message missing from
-//! a catalogue falls back to English (a unit test keeps the two catalogues' message ids equal).
+//! `fluent-langneg` parses `Accept-Language`, and its first language we speak wins (`ja-JP` is
+//! `ja`). A message missing from a catalogue falls back to English (a unit test keeps the two
+//! catalogues' message ids equal).
 
 use std::sync::OnceLock;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
-use fluent_langneg::{NegotiationStrategy, accepted_languages, negotiate_languages};
+use fluent_langneg::accepted_languages;
 use unic_langid::LanguageIdentifier;
 
 /// A language monban's pages are written in.
@@ -51,14 +52,14 @@ impl Locale {
     /// The best of ours for an `Accept-Language` header, else `default`. Browsers list languages
     /// most wanted first; quality values are not re-sorted.
     pub fn negotiate(accept_language: Option<&str>, default: Locale) -> Locale {
-        let requested = accepted_languages::parse(accept_language.unwrap_or_default());
-        let available: Vec<LanguageIdentifier> = Locale::ALL
+        // Matching on the primary language alone is all two locales need: `ja-JP` is `ja`.
+        accepted_languages::parse(accept_language.unwrap_or_default())
             .iter()
-            .map(|l| l.tag().parse().expect("a valid tag"))
-            .collect();
-        negotiate_languages(&requested, &available, None, NegotiationStrategy::Filtering)
-            .first()
-            .and_then(|id| Locale::parse(&id.to_string()))
+            .find_map(|id| {
+                Locale::ALL
+                    .into_iter()
+                    .find(|l| l.tag() == id.language.as_str())
+            })
             .unwrap_or(default)
     }
 

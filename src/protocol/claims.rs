@@ -85,10 +85,12 @@ pub fn access_claims(
 }
 
 /// The access-token claims of a client acting as itself (client credentials): `sub` is the
-/// client, with its configured roles; no user, so no email, profile or `auth_time`.
+/// client, with its configured roles, for `audience` (the client, or an API); no user, so no
+/// email, profile or `auth_time`.
 pub fn service_claims(
     issuer: &str,
     client: &Client,
+    audience: &str,
     scope: &str,
     now: u64,
     ttl_secs: u64,
@@ -96,7 +98,7 @@ pub fn service_claims(
     AccessClaims {
         iss: issuer.to_string(),
         sub: client.id.clone(),
-        aud: client.id.clone(),
+        aud: audience.to_string(),
         exp: now + ttl_secs,
         iat: now,
         jti: random_token(),

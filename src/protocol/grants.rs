@@ -198,20 +198,16 @@ impl TokenService<'_> {
         now: u64,
     ) -> Result<TokenResponse, OAuthError> {
         let ttl = self.config.lifetimes.access_token.as_secs();
-        let claims = match resource {
-            None => {
-                let scope = service_scope(scope, &client.allowed_scopes);
-                service_claims(self.tokens.issuer(), client, &scope, now, ttl)
-            }
+        // The audience and the scopes it may have: the client's own, or the API's.
+        let (audience, available) = match resource {
+            None => (&client.id, &client.allowed_scopes),
             Some(resource) => {
                 let api = self.api_for(client, resource)?;
-                let scope = service_scope(scope, &api.scopes);
-                let mut claims = service_claims(self.tokens.issuer(), client, &scope, now, ttl);
-                claims.aud = api.id.clone();
-                claims
+                (&api.id, &api.scopes)
             }
         };
-        let scope = claims.scope.clone();
+        let scope = service_scope(scope, available);
+        let claims = service_claims(self.tokens.issuer(), client, audience, &scope, now, ttl);
         let access_token = self
             .tokens
             .mint(TYP_ACCESS_TOKEN, &claims)
