@@ -4,6 +4,7 @@
 //! The folders, each depending only on those above it:
 //!
 //! - [`i18n`]: the pages' languages (Fluent catalogues) and choosing one per request;
+//! - [`jwks`]: other parties' public keys (Google's, clients'), each pinned to its algorithm;
 //! - [`config`]: the settings, loaded and validated once, and who may sign in;
 //! - [`audit`]: the entries an administrator queries, each with a stable `event` name;
 //! - [`keys`] and [`tokens`]: signing keys, the JWKS, minting and verifying monban's JWTs;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod dev;
 pub mod http;
 pub mod i18n;
+pub mod jwks;
 pub mod keys;
 pub mod protocol;
 pub mod session;

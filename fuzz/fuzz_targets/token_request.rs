@@ -1,12 +1,17 @@
-//! `/token`: form parsing, client authentication (Basic header) and both grants, with raw input
-//! or a genuine code or refresh token edited by the input.
+//! `/token`: form parsing, client authentication (Basic header, or an assertion checked against
+//! an empty key set, since no fuzzed client has keys) and both grants, with raw input or a genuine
+//! code or refresh token edited by the input.
 #![no_main]
 
 #[path = "world.rs"]
 mod world;
 
 use libfuzzer_sys::fuzz_target;
-use monban::protocol::token_request::{Grant, TokenForm, TokenRequest};
+use monban::jwks::KeySet;
+use monban::protocol::client_assertion::{Audience, verify_client_jwt};
+use monban::protocol::token_request::{
+    ClientAuth, Grant, TokenForm, TokenRequest, authenticate_client,
+};
 
 fuzz_target!(|data: &[u8]| {
     let w = world::world();
@@ -35,7 +40,20 @@ fuzz_target!(|data: &[u8]| {
         .ok(),
     ];
     for form in forms.into_iter().flatten() {
-        let Ok(request) = TokenRequest::parse(header.as_deref(), &form, &w.config.clients) else {
+        let client = match authenticate_client(header.as_deref(), &form, &w.config.clients) {
+            Ok(ClientAuth::Authenticated(client)) => client,
+            Ok(ClientAuth::Assertion { client, assertion }) => {
+                let to = Audience {
+                    issuer: "http://127.0.0.1:8080",
+                    token_endpoint: "http://127.0.0.1:8080/token",
+                };
+                let keys = KeySet::default();
+                assert!(verify_client_jwt(&keys, &client.id, to, assertion.expose(), 0).is_err());
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let Ok(request) = TokenRequest::parse(client, &form) else {
             continue;
         };
         if w.service().issue(&request, world::NOW).is_ok() {

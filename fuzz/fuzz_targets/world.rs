@@ -121,7 +121,8 @@ redirect_uris = ["http://127.0.0.1:9/spa/callback"]
     let form: TokenForm =
         serde_urlencoded::from_str(&format!("{WIKI_FORM}&code={code}&code_verifier={VERIFIER}"))
             .unwrap();
-    let request = TokenRequest::parse(None, &form, &config.clients).unwrap();
+    let wiki = config.clients.iter().find(|c| c.id == "wiki").unwrap();
+    let request = TokenRequest::parse(wiki, &form).unwrap();
     let issued = TokenService {
         tokens: &tokens,
         sealer: &sealer,

@@ -1,13 +1,15 @@
 //! The `[[clients]]` tables, validated: ids, redirect URIs, scopes, and what each may ask `/token`
 //! for and how it authenticates (RFC 7591 names: `grant_types`, `token_endpoint_auth_method`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
 use super::raw::{RawApi, RawClient};
 use super::urls::https_url;
-use super::{Api, AuthMethod, Client, ConfigError, GrantType};
+use super::{Api, AssertionKeys, AuthMethod, Client, ConfigError, GrantType, normalize_email};
+use crate::jwks::KeySet;
 
 /// Validates every client: a problem names `clients[ID].field`.
 pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>, ConfigError> {
@@ -19,12 +21,6 @@ pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>,
         }
         if clients.iter().any(|o| o.id == c.id) {
             return Err(ConfigError::new(key, "client id registered twice"));
-        }
-        if c.redirect_uris.is_empty() {
-            return Err(ConfigError::new(
-                format!("{key}.redirect_uris"),
-                "at least one redirect URI is required",
-            ));
         }
         let parse = |field: &str, list: &[String]| -> Result<Vec<Url>, ConfigError> {
             list.iter()
@@ -46,15 +42,41 @@ pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>,
                 .collect()
         };
         let secret = c.secret.filter(|s| !s.expose().is_empty());
-        let confidential = secret.is_some();
+        let keys = assertion_keys(
+            &key,
+            c.jwks,
+            c.jwks_uri.as_deref(),
+            c.google_service_account,
+        )?;
+        if secret.is_some() && keys.is_some() {
+            return Err(ConfigError::new(
+                format!("{key}.secret"),
+                "a client with keys (jwks, jwks_uri, google_service_account) authenticates with private_key_jwt: remove its secret",
+            ));
+        }
+        let confidential = secret.is_some() || keys.is_some();
+        let grant_types = grant_types(&key, c.grant_types, confidential)?;
+        // A service that only acts as itself never sends anyone back: it needs no redirect URI.
+        if c.redirect_uris.is_empty() && grant_types.contains(&GrantType::AuthorizationCode) {
+            return Err(ConfigError::new(
+                format!("{key}.redirect_uris"),
+                "at least one redirect URI is required for the authorization_code grant",
+            ));
+        }
         clients.push(Client {
             redirect_uris: parse("redirect_uris", &c.redirect_uris)?,
             post_logout_redirect_uris: parse(
                 "post_logout_redirect_uris",
                 &c.post_logout_redirect_uris,
             )?,
-            grant_types: grant_types(&key, c.grant_types, confidential)?,
-            auth_method: auth_method(&key, c.token_endpoint_auth_method.as_deref(), confidential)?,
+            grant_types,
+            auth_method: auth_method(
+                &key,
+                c.token_endpoint_auth_method.as_deref(),
+                secret.is_some(),
+                keys.is_some(),
+            )?,
+            assertion_keys: keys,
             roles: c.roles,
             apis: known_apis(&key, c.apis, apis)?,
             secret,
@@ -115,7 +137,8 @@ fn known_apis(key: &str, listed: Vec<String>, apis: &[Api]) -> Result<Vec<String
     Ok(listed)
 }
 
-/// `grant_types` as written, or the default; `client_credentials` only for a client with a secret.
+/// `grant_types` as written, or the default; `client_credentials` only for a client that
+/// authenticates (a secret or keys).
 fn grant_types(
     key: &str,
     written: Option<Vec<String>>,
@@ -143,7 +166,7 @@ fn grant_types(
         if grant == GrantType::ClientCredentials && !confidential {
             return Err(ConfigError::new(
                 format!("{key}.grant_types"),
-                "client_credentials needs a client with a secret",
+                "client_credentials needs a client with a secret or keys",
             ));
         }
         grants.push(grant);
@@ -151,13 +174,66 @@ fn grant_types(
     Ok(grants)
 }
 
-/// `token_endpoint_auth_method` as written: it must fit whether the client has a secret.
+/// Where a `private_key_jwt` client's public keys come from: at most one of `jwks` (a JWK Set as a
+/// table or as JSON text, parsed here), `jwks_uri` (https) and `google_service_account`.
+fn assertion_keys(
+    key: &str,
+    jwks: Option<serde_json::Value>,
+    jwks_uri: Option<&str>,
+    account: Option<String>,
+) -> Result<Option<AssertionKeys>, ConfigError> {
+    let sources = [jwks.is_some(), jwks_uri.is_some(), account.is_some()];
+    if sources.iter().filter(|s| **s).count() > 1 {
+        return Err(ConfigError::new(
+            key,
+            "set only one of jwks, jwks_uri and google_service_account",
+        ));
+    }
+    if let Some(jwks) = jwks {
+        let field = format!("{key}.jwks");
+        let jwks = match jwks {
+            serde_json::Value::String(text) => serde_json::from_str(&text)
+                .map_err(|e| ConfigError::new(&field, format!("not a JSON JWK Set ({e})")))?,
+            table => table,
+        };
+        let set = KeySet::from_value(jwks)
+            .map_err(|e| ConfigError::new(&field, format!("not a JWK Set ({e})")))?;
+        if set.is_empty() {
+            return Err(ConfigError::new(
+                field,
+                "holds no public signing key monban can use (RSA, P-256, P-384 or Ed25519)",
+            ));
+        }
+        return Ok(Some(AssertionKeys::Jwks(Arc::new(set))));
+    }
+    if let Some(uri) = jwks_uri {
+        let url = https_url(&format!("{key}.jwks_uri"), uri)?;
+        return Ok(Some(AssertionKeys::JwksUri(url)));
+    }
+    match account {
+        None => Ok(None),
+        Some(account) => normalize_email(&account)
+            .map(|email| Some(AssertionKeys::GoogleServiceAccount(email)))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    format!("{key}.google_service_account"),
+                    format!("{account:?} is not a service account's email address"),
+                )
+            }),
+    }
+}
+
+/// `token_endpoint_auth_method` as written: it must fit what the client holds (a secret, keys, or
+/// nothing). A client with keys uses `private_key_jwt` even when the method is not written.
 fn auth_method(
     key: &str,
     written: Option<&str>,
-    confidential: bool,
+    secret: bool,
+    keys: bool,
 ) -> Result<Option<AuthMethod>, ConfigError> {
-    let Some(name) = written else { return Ok(None) };
+    let Some(name) = written else {
+        return Ok(keys.then_some(AuthMethod::PrivateKeyJwt));
+    };
     let field = format!("{key}.token_endpoint_auth_method");
     let method = AuthMethod::ALL
         .iter()
@@ -166,17 +242,23 @@ fn auth_method(
         .ok_or_else(|| {
             ConfigError::new(
                 &field,
-                format!("{name:?}: use client_secret_basic, client_secret_post or none"),
+                format!(
+                    "{name:?}: use client_secret_basic, client_secret_post, private_key_jwt or none"
+                ),
             )
         })?;
-    match (method, confidential) {
-        (AuthMethod::None, true) => Err(ConfigError::new(
+    match method {
+        AuthMethod::None if secret || keys => Err(ConfigError::new(
             field,
-            "none is for clients without a secret",
+            "none is for clients without a secret or keys",
         )),
-        (AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost, false) => {
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost if !secret => {
             Err(ConfigError::new(field, format!("{name} needs a secret")))
         }
+        AuthMethod::PrivateKeyJwt if !keys => Err(ConfigError::new(
+            field,
+            "private_key_jwt needs jwks, jwks_uri or google_service_account",
+        )),
         _ => Ok(Some(method)),
     }
 }
@@ -233,6 +315,27 @@ mod tests {
         assert_eq!(default[0].auth_method, None);
     }
 
+    const JWK: &str = r#"{"kty": "EC", "crv": "P-256", "kid": "k1", "x": "IM6B6UGj-UkLVouuVy_l2mHiZ3WyXBEBajwMWBm2ryM", "y": "8K_AdWhmsy0gzBwmnoHim8CKhX2oDgynypxdyLWqmyg"}"#;
+
+    #[test]
+    fn keys_make_a_private_key_jwt_client_without_a_secret() {
+        let as_json = client(&format!("jwks = '{{\"keys\": [{JWK}]}}'")).unwrap();
+        let as_table = client(
+            "[[clients.jwks.keys]]\nkty = \"EC\"\ncrv = \"P-256\"\nx = \"IM6B6UGj-UkLVouuVy_l2mHiZ3WyXBEBajwMWBm2ryM\"\ny = \"8K_AdWhmsy0gzBwmnoHim8CKhX2oDgynypxdyLWqmyg\"",
+        );
+        for c in [&as_json[0], &as_table.as_ref().unwrap()[0]] {
+            assert_eq!(c.auth_method, Some(AuthMethod::PrivateKeyJwt));
+            assert!(c.is_confidential());
+            assert!(matches!(&c.assertion_keys, Some(AssertionKeys::Jwks(k)) if k.len() == 1));
+        }
+        let google = client("google_service_account = \"Sync@P.iam.gserviceaccount.com\"\ngrant_types = [\"client_credentials\"]").unwrap();
+        assert!(matches!(
+            &google[0].assertion_keys,
+            Some(AssertionKeys::GoogleServiceAccount(a)) if a == "sync@p.iam.gserviceaccount.com"
+        ));
+        assert!(client("jwks_uri = \"https://svc.example.org/jwks\"").is_ok());
+    }
+
     #[test]
     fn a_grant_or_method_that_cannot_work_names_the_key() {
         let cases = [
@@ -254,6 +357,28 @@ mod tests {
                 "clients[svc].token_endpoint_auth_method",
             ),
             ("apis = [\"https://api.example.org/\"]", "clients[svc].apis"),
+            (
+                "token_endpoint_auth_method = \"private_key_jwt\"",
+                "clients[svc].token_endpoint_auth_method",
+            ),
+            ("jwks = '{\"keys\": []}'", "clients[svc].jwks"),
+            ("jwks = 'not json'", "clients[svc].jwks"),
+            (
+                "jwks_uri = \"http://svc.example.org/jwks\"",
+                "clients[svc].jwks_uri",
+            ),
+            (
+                "google_service_account = \"nobody\"",
+                "clients[svc].google_service_account",
+            ),
+            (
+                "jwks_uri = \"https://svc.example.org/jwks\"\ngoogle_service_account = \"a@b.iam.gserviceaccount.com\"",
+                "clients[svc]",
+            ),
+            (
+                "secret = \"s3cret\"\njwks_uri = \"https://svc.example.org/jwks\"",
+                "clients[svc].secret",
+            ),
             ("[[apis]]\nid = \"not a url\"", "apis[not a url].id"),
             (
                 "[[apis]]\nid = \"http://api.example.org/\"",

@@ -30,6 +30,7 @@ pub(crate) fn client(id: &str, secret: Option<&str>, redirect_uri: &str) -> Clie
         auth_method: None,
         roles: vec![],
         apis: vec![],
+        assertion_keys: None,
         secret: secret.map(Secret::new),
         redirect_uris: vec![Url::parse(redirect_uri).unwrap()],
         post_logout_redirect_uris: vec![],

@@ -9,12 +9,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use url::Url;
 
 use crate::i18n::Locale;
+use crate::jwks::KeySet;
 
 pub mod client_block;
 mod clients;
@@ -117,6 +119,9 @@ pub struct Client {
     pub roles: Vec<String>,
     /// The APIs (`[[apis]]` ids) it may ask tokens for with `resource=`.
     pub apis: Vec<String>,
+    /// Where the public keys of its `private_key_jwt` assertions come from; `None` for a client
+    /// with a secret or a public one.
+    pub assertion_keys: Option<AssertionKeys>,
     /// The name people know the application by (`name`; the id when not set).
     pub name: String,
     /// Where the application lives, for the portal on monban's home page.
@@ -135,6 +140,19 @@ pub struct Api {
     pub id: String,
     /// Its scopes, e.g. `inventory:read`.
     pub scopes: Vec<String>,
+}
+
+/// Where a `private_key_jwt` client's keys come from (one of `jwks`, `jwks_uri`,
+/// `google_service_account`).
+#[derive(Clone, Debug)]
+pub enum AssertionKeys {
+    /// `jwks`: its public keys, written in the configuration.
+    Jwks(Arc<KeySet>),
+    /// `jwks_uri`: fetched when it authenticates, and cached as the answer's `Cache-Control` says.
+    JwksUri(Url),
+    /// `google_service_account` (workload identity): the client's assertion is a Google-signed ID
+    /// token for this service account (canonical email), checked against Google's keys.
+    GoogleServiceAccount(String),
 }
 
 /// A grant a client may use, by its RFC 7591 name.
@@ -168,13 +186,16 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// `none`: a public client, `client_id` only.
     None,
+    /// `private_key_jwt` (RFC 7523): a JWT the client signs with its private key.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
     /// Every method monban supports, by name.
-    pub const ALL: [(AuthMethod, &'static str); 3] = [
+    pub const ALL: [(AuthMethod, &'static str); 4] = [
         (AuthMethod::ClientSecretBasic, "client_secret_basic"),
         (AuthMethod::ClientSecretPost, "client_secret_post"),
+        (AuthMethod::PrivateKeyJwt, "private_key_jwt"),
         (AuthMethod::None, "none"),
     ];
 }
@@ -182,11 +203,16 @@ impl AuthMethod {
 impl Client {
     /// How long after the sign-in this client's refresh chain ends.
     pub fn refresh_chain(&self, lifetimes: &Lifetimes) -> Duration {
-        match (self.refresh_token_absolute_ttl, &self.secret) {
+        match (self.refresh_token_absolute_ttl, self.is_confidential()) {
             (Some(ttl), _) => ttl,
-            (None, Some(_)) => lifetimes.refresh_token_absolute,
-            (None, None) => lifetimes.session,
+            (None, true) => lifetimes.refresh_token_absolute,
+            (None, false) => lifetimes.session,
         }
+    }
+
+    /// Whether it authenticates (a secret or keys), unlike a public client.
+    pub fn is_confidential(&self) -> bool {
+        self.secret.is_some() || self.assertion_keys.is_some()
     }
 }
 

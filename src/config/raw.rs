@@ -123,6 +123,9 @@ pub(super) struct RawClient {
     pub(super) roles: Vec<String>,
     #[serde(default)]
     pub(super) apis: Vec<String>,
+    pub(super) jwks: Option<serde_json::Value>,
+    pub(super) jwks_uri: Option<String>,
+    pub(super) google_service_account: Option<String>,
     pub(super) secret: Option<Secret>,
     #[serde(default)]
     pub(super) redirect_uris: Vec<String>,

@@ -80,10 +80,10 @@ impl Config {
             self.upstream.timeout.as_secs().to_string(),
         );
         for c in &self.clients {
-            let kind = match (&c.secret, c.require_pkce) {
-                (Some(_), true) => "confidential, PKCE required",
-                (Some(_), false) => "confidential",
-                (None, _) => "public",
+            let kind = match (c.is_confidential(), c.require_pkce) {
+                (true, true) => "confidential, PKCE required",
+                (true, false) => "confidential",
+                (false, _) => "public",
             };
             let uris: Vec<String> = c.redirect_uris.iter().map(Url::to_string).collect();
             line(

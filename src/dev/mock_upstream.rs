@@ -5,7 +5,8 @@
 //! outsider ("sign in as …"), and a token endpoint that checks the client secret, the redirect URI
 //! and PKCE before it signs an ID token. Like monban it keeps no state: its codes are the login's
 //! details, base64-encoded (a mock needs no secrecy), so it also works across monban instances.
-//! Tests can make it misbehave with a [`Fault`].
+//! Tests can make it misbehave with a [`Fault`]. It also plays the metadata server that hands
+//! Cloud Run services their ID tokens ([`super::mock_metadata`]).
 
 use std::net::TcpListener;
 use std::sync::OnceLock;
@@ -129,11 +130,11 @@ pub struct MockOptions {
     pub fault: Fault,
 }
 
-struct MockState {
-    issuer: String,
+pub(super) struct MockState {
+    pub(super) issuer: String,
     options: MockOptions,
     /// Signs ID tokens with the key the JWKS publishes.
-    tokens: Tokens,
+    pub(super) tokens: Tokens,
     /// Signs with a key the JWKS does not publish ([`Fault::UnknownKey`]).
     rogue_tokens: Tokens,
     token_requests: tokio::sync::watch::Sender<usize>,
@@ -171,6 +172,10 @@ impl MockUpstream {
                 .route("/authorize", web::get().to(authorize))
                 .route("/authorize/as", web::get().to(sign_in_as))
                 .route("/token", web::post().to(token))
+                .route(
+                    "/computeMetadata/v1/instance/service-accounts/{account}/identity",
+                    web::get().to(super::mock_metadata::identity),
+                )
         })
         .workers(1)
         .disable_signals()

@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::config::{Client, Config, GrantType, Secret};
 use crate::protocol::paths::DISCOVERY_PATH;
 
+pub mod mock_metadata;
 pub mod mock_upstream;
 
 use mock_upstream::{Fault, MockOptions, MockUpstream};
@@ -81,6 +82,7 @@ pub fn register_demo_client(config: &mut Config) {
         auth_method: None,
         roles: vec![],
         apis: vec![],
+        assertion_keys: None,
         secret: Some(Secret::new(DEMO_CLIENT.1)),
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],

@@ -23,6 +23,7 @@ fn status(error: &OAuthError) -> StatusCode {
         OAuthError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         OAuthError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         OAuthError::ServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        OAuthError::TemporarilyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }
@@ -193,6 +194,7 @@ mod tests {
                 None,
             ),
             (OAuthError::ServerError("key refused".into()), 500, None),
+            (OAuthError::TemporarilyUnavailable("x".into()), 503, None),
         ];
         for (error, code, www_authenticate) in cases {
             let response = oauth_response(&error);

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod cached_json;
+pub mod client_auth;
 pub mod error;
 pub mod handlers;
 pub mod limiter;

@@ -207,7 +207,7 @@ fn registered_redirect(client: &Client, given: &Url) -> bool {
     client
         .redirect_uris
         .iter()
-        .any(|r| r == given || (client.secret.is_none() && loopback_any_port(r, given)))
+        .any(|r| r == given || (!client.is_confidential() && loopback_any_port(r, given)))
 }
 
 fn loopback_any_port(registered: &Url, given: &Url) -> bool {
@@ -237,7 +237,7 @@ fn pkce_challenge(q: &AuthorizeQuery, client: &Client) -> Result<Option<String>,
         (Some(_), _) => Err(OAuthError::InvalidRequest(
             "code_challenge_method must be S256".into(),
         )),
-        (None, _) if client.secret.is_none() => Err(OAuthError::InvalidRequest(
+        (None, _) if !client.is_confidential() => Err(OAuthError::InvalidRequest(
             "public clients must use PKCE (code_challenge with S256)".into(),
         )),
         (None, _) if client.require_pkce => Err(OAuthError::InvalidRequest(

@@ -23,12 +23,15 @@ pub struct Discovery {
     pub userinfo_endpoint: String,
     /// `/logout` (RP-initiated logout).
     pub end_session_endpoint: String,
-    /// Both grants monban implements.
+    /// The grants monban implements.
     pub grant_types_supported: Vec<&'static str>,
     /// PKCE: S256 only.
     pub code_challenge_methods_supported: Vec<&'static str>,
     /// Client authentication methods; `none` for public clients with PKCE.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// What a `private_key_jwt` assertion may be signed with: any asymmetric algorithm, pinned
+    /// to the client's key (never `none`, never HMAC).
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<Algorithm>,
     /// Scopes.
     pub scopes_supported: Vec<&'static str>,
     /// Claims in tokens and at `/userinfo`.
@@ -59,6 +62,12 @@ impl Discovery {
                 .iter()
                 .map(|(_, name)| *name)
                 .collect(),
+            token_endpoint_auth_signing_alg_values_supported: {
+                use Algorithm::{ES256, ES384, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
+                vec![
+                    RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA,
+                ]
+            },
             scopes_supported: STANDARD_SCOPES.to_vec(),
             claims_supported: vec![
                 "iss",

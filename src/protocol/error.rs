@@ -52,6 +52,10 @@ pub enum OAuthError {
         /// Whole seconds until the next request may pass.
         retry_after_secs: u64,
     },
+    /// Something monban needs from elsewhere (a client's `jwks_uri`, Google's keys) did not
+    /// answer: try again shortly (503).
+    #[error("temporarily_unavailable")]
+    TemporarilyUnavailable(String),
     /// monban itself failed (a key the crypto library refuses): an opaque 500. The string is the
     /// cause, for the log only.
     #[error("server_error")]
@@ -74,7 +78,8 @@ impl OAuthError {
             | OAuthError::InvalidScope(d)
             | OAuthError::LoginRequired(d)
             | OAuthError::AccessDenied(d)
-            | OAuthError::InvalidToken(d) => d.clone(),
+            | OAuthError::InvalidToken(d)
+            | OAuthError::TemporarilyUnavailable(d) => d.clone(),
             OAuthError::TooManyRequests { retry_after_secs } => format!(
                 "too many requests from your address; try again in {retry_after_secs} seconds"
             ),

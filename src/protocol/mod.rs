@@ -40,6 +40,7 @@
 
 pub mod authorize;
 pub mod claims;
+pub mod client_assertion;
 pub mod discovery;
 pub mod error;
 pub mod grants;

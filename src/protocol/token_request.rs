@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
+use super::client_assertion::{ASSERTION_TYPE, claimed_client};
 use super::error::OAuthError;
 use crate::config::{AuthMethod, Client, GrantType, Secret};
 
@@ -27,6 +28,10 @@ pub struct TokenForm {
     pub client_id: Option<String>,
     /// `client_secret_post`.
     pub client_secret: Option<Secret>,
+    /// `private_key_jwt`: must be [`ASSERTION_TYPE`].
+    pub client_assertion_type: Option<String>,
+    /// `private_key_jwt`: the signed JWT.
+    pub client_assertion: Option<Secret>,
     /// A narrower scope for a refresh; the scopes a client credentials request asks for.
     pub scope: Option<String>,
     /// The API the token is for (RFC 8707); client credentials only, for now.
@@ -90,14 +95,9 @@ pub struct TokenRequest<'c> {
 }
 
 impl<'c> TokenRequest<'c> {
-    /// Authenticates the client ([`authenticate_client`]), then reads the grant, which must be
-    /// one of the client's `grant_types` (`unauthorized_client` otherwise).
-    pub fn parse(
-        authorization: Option<&str>,
-        form: &TokenForm,
-        clients: &'c [Client],
-    ) -> Result<Self, OAuthError> {
-        let client = authenticate_client(authorization, form, clients)?;
+    /// Reads the grant of an authenticated client (see [`authenticate_client`]); it must be one
+    /// of the client's `grant_types` (`unauthorized_client` otherwise).
+    pub fn parse(client: &'c Client, form: &TokenForm) -> Result<Self, OAuthError> {
         let missing = |what: &str| OAuthError::InvalidRequest(format!("{what} is missing"));
         let grant = match form.grant_type.as_deref() {
             Some("authorization_code") => Grant::AuthorizationCode {
@@ -172,15 +172,39 @@ pub fn client_credentials(
     }
 }
 
+/// Who the client is, as far as `/token` can tell without fetching keys.
+#[derive(Debug)]
+pub enum ClientAuth<'c> {
+    /// Authenticated by its secret, or a public client that needs none.
+    Authenticated(&'c Client),
+    /// Claims to be `client` with a `private_key_jwt` assertion, not verified yet: verify it with
+    /// the client's keys ([`super::client_assertion`]) before trusting `client`.
+    Assertion {
+        /// The client it claims to be.
+        client: &'c Client,
+        /// The JWT as sent.
+        assertion: &'c Secret,
+    },
+}
+
 /// Authenticates the client (see [`client_credentials`]); public clients send only `client_id`.
 /// A client configured with a `token_endpoint_auth_method` must use exactly that one. Secrets are
-/// compared in constant time.
+/// compared in constant time. An assertion comes back to be verified
+/// ([`ClientAuth::Assertion`]); sending one with a secret too is refused (RFC 6749 §2.3).
 pub fn authenticate_client<'c>(
     authorization: Option<&str>,
-    form: &TokenForm,
+    form: &'c TokenForm,
     clients: &'c [Client],
-) -> Result<&'c Client, OAuthError> {
+) -> Result<ClientAuth<'c>, OAuthError> {
     let bad = || OAuthError::InvalidClient("client authentication failed".into());
+    if let Some(assertion) = &form.client_assertion {
+        return assertion_client(authorization, form, assertion, clients);
+    }
+    if form.client_assertion_type.is_some() {
+        return Err(OAuthError::InvalidRequest(
+            "client_assertion_type without client_assertion".into(),
+        ));
+    }
     let (id, secret, method) = client_credentials(
         authorization,
         form.client_id.as_deref(),
@@ -204,6 +228,36 @@ pub fn authenticate_client<'c>(
         (None, None) => Ok(client),
         _ => Err(bad()),
     }
+    .map(ClientAuth::Authenticated)
+}
+
+/// The client a `private_key_jwt` assertion claims to be: the form's `client_id`, else the
+/// assertion's `sub` (RFC 7523 §3). It must be configured for that method.
+fn assertion_client<'c>(
+    authorization: Option<&str>,
+    form: &TokenForm,
+    assertion: &'c Secret,
+    clients: &'c [Client],
+) -> Result<ClientAuth<'c>, OAuthError> {
+    if form.client_assertion_type.as_deref() != Some(ASSERTION_TYPE) {
+        return Err(OAuthError::InvalidRequest(format!(
+            "client_assertion_type must be {ASSERTION_TYPE}"
+        )));
+    }
+    if authorization.is_some_and(|h| h.starts_with("Basic ")) || form.client_secret.is_some() {
+        return Err(OAuthError::InvalidRequest(
+            "use one way of authenticating the client, not a secret and an assertion".into(),
+        ));
+    }
+    let id = form
+        .client_id
+        .clone()
+        .or_else(|| claimed_client(assertion.expose()));
+    let client = id
+        .and_then(|id| clients.iter().find(|c| c.id == id))
+        .filter(|c| c.auth_method == Some(AuthMethod::PrivateKeyJwt))
+        .ok_or_else(|| OAuthError::InvalidClient("client authentication failed".into()))?;
+    Ok(ClientAuth::Assertion { client, assertion })
 }
 
 fn form_decode(s: &str) -> String {
@@ -249,33 +303,82 @@ mod tests {
         assert!(authenticate_client(Some(&basic), &TokenForm::default(), &c).is_ok());
     }
 
+    /// Authenticates as `/token` does (no assertion here), then reads the grant.
+    fn parse<'c>(f: &'c TokenForm, c: &'c [Client]) -> Result<TokenRequest<'c>, OAuthError> {
+        match authenticate_client(None, f, c)? {
+            ClientAuth::Authenticated(client) => TokenRequest::parse(client, f),
+            ClientAuth::Assertion { .. } => panic!("no assertion was sent"),
+        }
+    }
+
+    #[test]
+    fn an_assertion_is_handed_on_for_its_clients_keys() {
+        let mut c = clients();
+        c[0].auth_method = Some(AuthMethod::PrivateKeyJwt);
+        // header.{"sub":"wiki"}.signature: the claimed client, still to be verified.
+        let jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ3aWtpIn0.c2ln";
+        let mut f = TokenForm {
+            client_assertion_type: Some(ASSERTION_TYPE.into()),
+            client_assertion: Some(Secret::new(jwt)),
+            ..Default::default()
+        };
+        match authenticate_client(None, &f, &c).unwrap() {
+            ClientAuth::Assertion { client, assertion } => {
+                assert_eq!(client.id, "wiki");
+                assert_eq!(assertion.expose(), jwt);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A client not configured for private_key_jwt cannot use it.
+        f.client_id = Some("spa".into());
+        assert!(matches!(
+            authenticate_client(None, &f, &c),
+            Err(OAuthError::InvalidClient(_))
+        ));
+        // One method at a time, and the type must be the JWT one.
+        f.client_id = None;
+        f.client_secret = Some(Secret::new("wiki-secret"));
+        assert!(matches!(
+            authenticate_client(None, &f, &c),
+            Err(OAuthError::InvalidRequest(_))
+        ));
+        f.client_secret = None;
+        f.client_assertion_type = Some("urn:other".into());
+        assert!(matches!(
+            authenticate_client(None, &f, &c),
+            Err(OAuthError::InvalidRequest(_))
+        ));
+        // And a client with keys cannot fall back to sending its id alone.
+        assert!(authenticate_client(None, &form("wiki", None), &c).is_err());
+    }
+
     #[test]
     fn the_grant_is_read_once_after_the_client_is_known() {
         let c = clients();
         let mut f = form("spa", None);
         assert_eq!(
-            TokenRequest::parse(None, &f, &c).unwrap_err(),
+            parse(&f, &c).unwrap_err(),
             OAuthError::InvalidRequest("grant_type is missing".into())
         );
         f.grant_type = Some("password".into());
         assert!(matches!(
-            TokenRequest::parse(None, &f, &c),
+            parse(&f, &c),
             Err(OAuthError::UnsupportedGrantType(_))
         ));
         f.grant_type = Some("authorization_code".into());
         assert_eq!(
-            TokenRequest::parse(None, &f, &c).unwrap_err(),
+            parse(&f, &c).unwrap_err(),
             OAuthError::InvalidRequest("code is missing".into())
         );
         f.code = Some(Secret::new("c"));
-        let request = TokenRequest::parse(None, &f, &c).unwrap();
+        let request = parse(&f, &c).unwrap();
         assert_eq!(request.client.id, "spa");
         assert!(matches!(request.grant, Grant::AuthorizationCode { .. }));
         // A wrong secret is refused before the grant is even looked at.
         let mut wrong = form("wiki", Some("wrong"));
         wrong.grant_type = Some("password".into());
         assert!(matches!(
-            TokenRequest::parse(None, &wrong, &c),
+            parse(&wrong, &c),
             Err(OAuthError::InvalidClient(_))
         ));
     }
@@ -287,6 +390,7 @@ mod tests {
             code_verifier: Some(Secret::new("the-verifier")),
             refresh_token: Some(Secret::new("the-refresh-token")),
             client_secret: Some(Secret::new("the-client-secret")),
+            client_assertion: Some(Secret::new("the-assertion")),
             ..Default::default()
         };
         let shown = format!("{f:?}");
@@ -295,6 +399,7 @@ mod tests {
             "the-verifier",
             "the-refresh-token",
             "the-client-secret",
+            "the-assertion",
         ] {
             assert!(!shown.contains(secret), "{shown}");
         }

@@ -9,15 +9,13 @@
 //! what signs and verifies monban's own tokens; the claim checks it does not make (`nonce`, `azp`,
 //! a single audience) are spelt out here.
 
-use std::collections::HashMap;
-
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::Validation;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::Identity;
 use crate::config::{normalize_domain, normalize_email};
+use crate::jwks::{KeyError, KeySet};
 
 /// Clock skew allowed on `exp` between Google and this instance.
 const LEEWAY_SECS: u64 = 60;
@@ -31,99 +29,6 @@ pub enum IdTokenError {
     /// Anything else: bad signature, wrong issuer, audience, nonce, expired, malformed.
     #[error("{0}")]
     Invalid(String),
-}
-
-/// The upstream's signing keys, parsed once per JWKS fetch, each pinned to one algorithm.
-#[derive(Default)]
-pub struct UpstreamKeys {
-    by_kid: HashMap<String, (Algorithm, DecodingKey)>,
-    /// Keys published without a kid (a token without a kid may use one if it is the only one).
-    unnamed: Vec<(Algorithm, DecodingKey)>,
-}
-
-impl std::fmt::Debug for UpstreamKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpstreamKeys")
-            .field("kids", &self.by_kid.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
-}
-
-impl UpstreamKeys {
-    /// The usable keys of a JWKS document. Keys for encryption, symmetric keys and keys of a type
-    /// this cannot verify are skipped, one by one, so a new kind of key in Google's set does not
-    /// break sign-in; a document that is not a JWKS at all is an error.
-    pub fn parse(json: &[u8]) -> Result<Self, String> {
-        #[derive(Deserialize)]
-        struct Set {
-            keys: Vec<Value>,
-        }
-        let set: Set = serde_json::from_slice(json).map_err(|e| e.to_string())?;
-        let mut keys = Self::default();
-        for jwk in set.keys {
-            let Ok(jwk) = serde_json::from_value::<Jwk>(jwk) else {
-                continue;
-            };
-            if matches!(&jwk.common.public_key_use, Some(u) if *u != PublicKeyUse::Signature) {
-                continue;
-            }
-            let (Some(alg), Ok(decoding)) = (algorithm(&jwk), DecodingKey::from_jwk(&jwk)) else {
-                continue;
-            };
-            match jwk.common.key_id {
-                Some(kid) => {
-                    keys.by_kid.insert(kid, (alg, decoding));
-                }
-                None => keys.unnamed.push((alg, decoding)),
-            }
-        }
-        Ok(keys)
-    }
-
-    fn key_for(&self, kid: Option<&str>) -> Result<&(Algorithm, DecodingKey), IdTokenError> {
-        match kid {
-            Some(kid) => self.by_kid.get(kid).ok_or(IdTokenError::UnknownKey),
-            None => match (self.by_kid.len(), self.unnamed.as_slice()) {
-                (0, [only]) => Ok(only),
-                _ => Err(IdTokenError::Invalid(
-                    "no key id, and the provider publishes more than one key".into(),
-                )),
-            },
-        }
-    }
-}
-
-/// The algorithm a key verifies: its `alg` if it states one that fits its type, else the one its
-/// type implies (RSA keys: RS256, the OIDC default). Never a symmetric algorithm.
-fn algorithm(jwk: &Jwk) -> Option<Algorithm> {
-    use Algorithm::{ES256, ES384, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
-    let stated = match jwk.common.key_algorithm {
-        Some(stated) => Some(stated.to_string().parse::<Algorithm>().ok()?),
-        None => None,
-    };
-    match (&jwk.algorithm, stated) {
-        (AlgorithmParameters::RSA(_), None) => Some(RS256),
-        (
-            AlgorithmParameters::RSA(_),
-            Some(a @ (RS256 | RS384 | RS512 | PS256 | PS384 | PS512)),
-        ) => Some(a),
-        (AlgorithmParameters::EllipticCurve(p), None | Some(ES256))
-            if p.curve == EllipticCurve::P256 =>
-        {
-            Some(ES256)
-        }
-        (AlgorithmParameters::EllipticCurve(p), None | Some(ES384))
-            if p.curve == EllipticCurve::P384 =>
-        {
-            Some(ES384)
-        }
-        (AlgorithmParameters::OctetKeyPair(p), None | Some(EdDSA))
-            if p.curve == EllipticCurve::Ed25519 =>
-        {
-            Some(EdDSA)
-        }
-        _ => None,
-    }
 }
 
 /// The claims monban reads; `hd` is Google's (Workspace domain).
@@ -156,7 +61,7 @@ enum Audience {
 /// Validates `raw` (everything in it is attacker-controlled until this returns) as an ID token
 /// from `issuer` for `client_id` carrying `nonce`, at `now` (seconds since the epoch).
 pub fn verify(
-    keys: &UpstreamKeys,
+    keys: &KeySet,
     issuer: &str,
     client_id: &str,
     raw: &str,
@@ -165,7 +70,10 @@ pub fn verify(
 ) -> Result<Identity, IdTokenError> {
     let invalid = |reason: &str| IdTokenError::Invalid(reason.to_string());
     let header = jsonwebtoken::decode_header(raw).map_err(|_| invalid("not a signed JWT"))?;
-    let (alg, key) = keys.key_for(header.kid.as_deref())?;
+    let (alg, key) = keys.key_for(header.kid.as_deref()).map_err(|e| match e {
+        KeyError::Unknown => IdTokenError::UnknownKey,
+        KeyError::Ambiguous => invalid("no key id, and the provider publishes more than one key"),
+    })?;
     if header.alg != *alg {
         return Err(invalid("signed with an algorithm its key is not for"));
     }
@@ -215,7 +123,8 @@ pub fn verify(
 mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use jsonwebtoken::{EncodingKey, Header};
+    use jsonwebtoken::jwk::Jwk;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
     use serde_json::json;
 
     use super::*;
@@ -248,7 +157,7 @@ mod tests {
 
     fn check(jwks: &str, token: &str) -> Result<Identity, IdTokenError> {
         verify(
-            &UpstreamKeys::parse(jwks.as_bytes()).unwrap(),
+            &KeySet::parse(jwks.as_bytes()).unwrap(),
             ISS,
             CLIENT,
             token,
@@ -347,8 +256,8 @@ mod tests {
         keys.push(json!({"kty": "oct", "kid": "hmac", "k": "c2VjcmV0", "alg": "HS256"}));
         keys.push(json!({"kty": "future", "kid": "new"}));
         let set = set.to_string();
-        let parsed = UpstreamKeys::parse(set.as_bytes()).unwrap();
-        assert_eq!(parsed.by_kid.len(), 1, "{parsed:?}");
+        let parsed = KeySet::parse(set.as_bytes()).unwrap();
+        assert_eq!(parsed.len(), 1, "{parsed:?}");
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("hmac".into());
         let hs = jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(b"secret"));
@@ -356,7 +265,7 @@ mod tests {
             check(&set, &hs.unwrap()).unwrap_err(),
             IdTokenError::UnknownKey
         );
-        assert!(UpstreamKeys::parse(b"<html>").is_err());
+        assert!(KeySet::parse(b"<html>").is_err());
     }
 
     #[test]

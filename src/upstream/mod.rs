@@ -6,6 +6,7 @@
 //! and fetched again, once, when an ID token names a key it does not hold. Every call has a
 //! timeout: an unreachable upstream gives a clear error within seconds, never a hang.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
@@ -18,8 +19,10 @@ use openidconnect::{
 use url::Url;
 
 use crate::config::{self, policy::Claimant};
-use id_token::{IdTokenError, UpstreamKeys};
+use crate::jwks::KeySet;
+use id_token::IdTokenError;
 
+mod assertion_keys;
 pub mod id_token;
 
 /// JWKS lifetime when the upstream sends no usable `Cache-Control`.
@@ -106,9 +109,11 @@ type ProviderClient = CoreClient<
 
 struct Cached {
     metadata: CoreProviderMetadata,
-    keys: Arc<UpstreamKeys>,
+    keys: Arc<KeySet>,
     /// Seconds since the epoch.
     jwks_expires: u64,
+    /// When the JWKS was fetched, seconds since the epoch.
+    jwks_fetched: u64,
 }
 
 /// The upstream client. Cheap to share; all caching is internal.
@@ -122,6 +127,8 @@ pub struct Upstream {
     client_secret: ClientSecret,
     redirect_uri: RedirectUrl,
     cache: RwLock<Option<Cached>>,
+    /// Clients' `jwks_uri` key sets, by URL (at most one per configured client).
+    client_keys: RwLock<HashMap<Url, assertion_keys::CachedKeys>>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -143,6 +150,7 @@ impl Upstream {
             client_secret: ClientSecret::new(config.client_secret.expose().to_string()),
             redirect_uri: RedirectUrl::from_url(redirect_uri),
             cache: RwLock::new(None),
+            client_keys: RwLock::default(),
         }
     }
 
@@ -181,7 +189,7 @@ impl Upstream {
     }
 
     /// Fetches the JWKS and, from `Cache-Control: max-age`, until when (after `now`) to keep it.
-    async fn fetch_jwks(&self, url: &str, now: u64) -> Result<(UpstreamKeys, u64), UpstreamError> {
+    async fn fetch_jwks(&self, url: &str, now: u64) -> Result<(KeySet, u64), UpstreamError> {
         let response = self.get(url).await?;
         let max_age = response
             .headers()
@@ -193,8 +201,8 @@ impl Upstream {
             .bytes()
             .await
             .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
-        let keys = UpstreamKeys::parse(&body)
-            .map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
+        let keys =
+            KeySet::parse(&body).map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
         Ok((keys, now + max_age.as_secs()))
     }
 
@@ -203,7 +211,7 @@ impl Upstream {
         &self,
         force_jwks: bool,
         now: u64,
-    ) -> Result<(CoreProviderMetadata, Arc<UpstreamKeys>), UpstreamError> {
+    ) -> Result<(CoreProviderMetadata, Arc<KeySet>), UpstreamError> {
         let cached = {
             let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
             guard
@@ -241,6 +249,7 @@ impl Upstream {
             metadata: metadata.clone(),
             keys: keys.clone(),
             jwks_expires: expires,
+            jwks_fetched: now,
         });
         Ok((metadata, keys))
     }
@@ -318,7 +327,7 @@ impl Upstream {
             .id_token()
             .ok_or_else(|| UpstreamError::BadResponse("no id_token in the response".into()))?
             .to_string();
-        let verify = |keys: &UpstreamKeys| {
+        let verify = |keys: &KeySet| {
             id_token::verify(
                 keys,
                 &issuer,
@@ -352,7 +361,7 @@ pub fn verify_id_token(
 ) -> Result<Identity, UpstreamError> {
     let metadata: CoreProviderMetadata = serde_json::from_str(discovery)
         .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
-    let keys = UpstreamKeys::parse(jwks.as_bytes())
+    let keys = KeySet::parse(jwks.as_bytes())
         .map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
     id_token::verify(
         &keys,

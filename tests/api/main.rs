@@ -1,6 +1,7 @@
 //! One test binary for the whole HTTP surface: the real server on a random loopback port, driven
 //! over HTTP as a browser or a sibling service would.
 
+mod assertions;
 mod bad_inputs;
 mod binary;
 mod bounds;

@@ -1,15 +1,22 @@
 //! The Python path of docs/integrate.md, run for real against a running monban and the mock
 //! upstream: `examples/python/sign_in.py` signs in with Authlib (code flow, PKCE,
 //! client_secret_basic), verifies with PyJWT's `PyJWKClient`, refreshes and calls /userinfo;
-//! `service_token.py` gets a service's own token (client credentials); `cli.py` signs a person in
-//! from a command line on a random loopback port and calls an API with the token.
+//! `service_token.py` gets a service's own token (client credentials); `service_key.py` does with
+//! a private key (Authlib's `PrivateKeyJWT`) and `workload_identity.py` with the ID token of the
+//! (mock) metadata server; `cli.py` signs a person in from a command line on a random loopback
+//! port and calls an API with the token.
 //!
 //! Needs `pip install "pyjwt[crypto]" authlib requests` (`.ci/run` installs them); without them the
 //! test says so and passes, except under CI.
 
 use tokio::process::Command;
 
-use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET};
+use monban::dev::mock_metadata::DEFAULT_SERVICE_ACCOUNT;
+use monban::dev::mock_upstream::Fault;
+
+use crate::helpers::{BATCH_KEY_PEM, CLIENT_ORIGIN, TestApp, WIKI_SECRET};
+
+const INVENTORY: &str = "https://inventory.lab.example.org/";
 
 #[tokio::test]
 async fn a_python_service_signs_in_with_authlib_and_verifies_with_pyjwt() {
@@ -54,6 +61,11 @@ async fn a_python_service_signs_in_with_authlib_and_verifies_with_pyjwt() {
 /// Runs `examples/python/SCRIPT` with `args`; `None` when the Python libraries are missing here
 /// (never under CI). Returns stdout, having asserted success.
 async fn run_example(script: &str, args: &[&str]) -> Option<String> {
+    run_example_with(script, args, &[]).await
+}
+
+/// [`run_example`] with extra environment variables.
+async fn run_example_with(script: &str, args: &[&str], env: &[(&str, &str)]) -> Option<String> {
     let out = Command::new("python3")
         .arg(format!(
             "{}/examples/python/{script}",
@@ -61,6 +73,7 @@ async fn run_example(script: &str, args: &[&str]) -> Option<String> {
         ))
         .args(args)
         .env("AUTHLIB_INSECURE_TRANSPORT", "1")
+        .envs(env.iter().copied())
         .output()
         .await
         .unwrap();
@@ -98,6 +111,54 @@ async fn a_python_cli_signs_in_on_a_random_loopback_port_and_calls_an_api() {
     };
     assert!(
         stdout.contains("api answered 200") && stdout.contains("grace@lab.example.org"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn a_python_service_signs_in_with_its_private_key_through_authlib() {
+    let app = TestApp::builder().provider().spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("batch.pem");
+    std::fs::write(&key, BATCH_KEY_PEM).unwrap();
+    let args = [
+        app.issuer.as_str(),
+        "batch",
+        key.to_str().unwrap(),
+        "batch-1",
+        INVENTORY,
+    ];
+    let Some(stdout) = run_example("service_key.py", &args).await else {
+        return;
+    };
+    assert!(
+        stdout.contains(&format!(
+            "service token: batch {INVENTORY} 'inventory:read inventory:write'"
+        )),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn a_python_cloud_run_service_signs_in_with_its_service_account() {
+    // The mock Google is the metadata server; its default account is the one the client names.
+    let more = format!(
+        "[[clients]]\nid = \"dev-sync\"\ngrant_types = [\"client_credentials\"]\ngoogle_service_account = \"{DEFAULT_SERVICE_ACCOUNT}\"\napis = [\"{INVENTORY}\"]\n"
+    );
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .more_clients(&more)
+        .spawn()
+        .await;
+    let mock = app.mock.as_ref().unwrap().issuer();
+    let metadata = mock.trim_start_matches("http://");
+    let args = [app.issuer.as_str(), "dev-sync", INVENTORY];
+    let env = [("GCE_METADATA_HOST", metadata)];
+    let Some(stdout) = run_example_with("workload_identity.py", &args, &env).await else {
+        return;
+    };
+    assert!(
+        stdout.contains(&format!("workload token: dev-sync {INVENTORY}")),
         "{stdout}"
     );
 }

@@ -4,17 +4,20 @@ use actix_web::http::header;
 use actix_web::web::{Data, Form};
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::http::client_auth::authenticate;
 use crate::http::error::oauth_response;
 use crate::http::state::AppState;
 use crate::protocol::token_request::{TokenForm, TokenRequest};
 
-/// The token endpoint: `authorization_code` and `refresh_token` grants.
+/// The token endpoint: the client authenticated, its grant read and redeemed.
 pub async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<AppState>) -> HttpResponse {
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let issued = TokenRequest::parse(authorization, &form, &state.config.clients)
+    let issued = authenticate(&state, authorization, &form)
+        .await
+        .and_then(|client| TokenRequest::parse(client, &form))
         .and_then(|request| state.token_service().issue(&request, state.now()));
     match issued {
         Ok(response) => HttpResponse::Ok()

@@ -66,6 +66,22 @@ name = "lab-cli"
 redirect_uris = ["http://127.0.0.1/callback"]
 
 [[clients]]
+id = "batch"
+name = "Batch jobs"
+grant_types = ["client_credentials"]
+roles = ["reader"]
+allowed_scopes = ["inventory:read"]
+apis = ["https://inventory.lab.example.org/"]
+jwks = '{"keys": [{"kty": "EC", "crv": "P-256", "kid": "batch-1", "alg": "ES256", "use": "sig", "x": "IM6B6UGj-UkLVouuVy_l2mHiZ3WyXBEBajwMWBm2ryM", "y": "8K_AdWhmsy0gzBwmnoHim8CKhX2oDgynypxdyLWqmyg"}]}'
+
+[[clients]]
+id = "workload"
+name = "Inventory sync"
+grant_types = ["client_credentials"]
+google_service_account = "inventory-sync@mock-project.iam.gserviceaccount.com"
+apis = ["https://inventory.lab.example.org/"]
+
+[[clients]]
 id = "strict"
 secret = "strict-client-secret"
 require_pkce = true
@@ -80,6 +96,17 @@ scopes = ["inventory:read", "inventory:write"]
 id = "https://payroll.lab.example.org/"
 scopes = ["payroll:read"]
 "#;
+
+/// The `batch` client's private key (ES256, kid `batch-1`; a throwaway made for these tests).
+pub const BATCH_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2Q/ebrhlgDZAB0EH
+rOEx43fpYBQEdCwmX+6iyDVfwCChRANCAAQgzoHpQaP5SQtWi65XL+XaYeJndbJc
+EQFqPAxYGbavI/CvwHVoZrMtIMwcJp6B4pvAioV9qA4Mp8qcXci1qpso
+-----END PRIVATE KEY-----
+";
+
+/// The `workload` client's Google service account.
+pub const WORKLOAD_ACCOUNT: &str = "inventory-sync@mock-project.iam.gserviceaccount.com";
 
 /// The `wiki` client's secret.
 pub const WIKI_SECRET: &str = "wiki-client-secret";
@@ -138,6 +165,8 @@ pub struct TestAppBuilder {
     alg: KeyAlg,
     upstream: Option<(String, Option<Arc<MockUpstream>>)>,
     clients: bool,
+    /// TOML appended to [`CLIENTS_TOML`].
+    more_clients: String,
     env: Vec<(String, String)>,
     clock: Option<Arc<AtomicU64>>,
 }
@@ -151,6 +180,7 @@ impl TestApp {
             alg: KeyAlg::Rs256,
             upstream: None,
             clients: false,
+            more_clients: String::new(),
             env: Vec::new(),
             clock: None,
         }
@@ -211,6 +241,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// [`CLIENTS_TOML`] and these tables too (clients whose settings only a running test knows).
+    pub fn more_clients(mut self, toml: &str) -> Self {
+        self.more_clients.push_str(toml);
+        self.clients()
+    }
+
     /// Its handlers read a clock the test moves ([`TestApp::advance_clock`]), starting now.
     pub fn manual_clock(mut self) -> Self {
         self.clock = Some(Arc::new(AtomicU64::new(monban::tokens::unix_now())));
@@ -234,7 +270,7 @@ impl TestAppBuilder {
         if self.clients {
             // The keys dir holds only *.pem as keys, so the client file can live beside them.
             let file = keys_dir.path().join("clients.toml");
-            std::fs::write(&file, CLIENTS_TOML).unwrap();
+            std::fs::write(&file, format!("{CLIENTS_TOML}\n{}", self.more_clients)).unwrap();
             env.push(("MONBAN_CONFIG".to_string(), file.display().to_string()));
         }
         env.extend(self.env);
