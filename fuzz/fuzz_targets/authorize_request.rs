@@ -10,7 +10,7 @@ use monban::protocol::authorize::{AuthorizeError, AuthorizeQuery, AuthorizeReque
 fuzz_target!(|data: &[u8]| {
     let w = world::world();
     if let Ok(query) = serde_urlencoded::from_bytes::<AuthorizeQuery>(data) {
-        match AuthorizeRequest::parse(&query, &w.config.clients) {
+        match AuthorizeRequest::parse(&query, &w.config.clients, &w.config.apis) {
             Ok(request) => {
                 // Only ever a registered redirect URI.
                 assert!(

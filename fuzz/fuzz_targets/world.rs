@@ -107,7 +107,7 @@ redirect_uris = ["http://127.0.0.1:9/spa/callback"]
         pkce_s256(VERIFIER)
     ))
     .unwrap();
-    let request = AuthorizeRequest::parse(&query, &config.clients).unwrap();
+    let request = AuthorizeRequest::parse(&query, &config.clients, &config.apis).unwrap();
     let session = Session {
         sub: "1".into(),
         email: "ada@lab.example.org".into(),

@@ -12,9 +12,10 @@ use url::Url;
 
 use super::error::OAuthError;
 use super::paths::{AUTHORIZE_PATH, LOGIN_PATH};
+use super::resource::api_for;
 use super::scope::granted;
 use crate::audit::Event;
-use crate::config::{Client, Config};
+use crate::config::{Api, Client, Config};
 use crate::session::Session;
 use crate::session::seal::{Purpose, Sealer};
 
@@ -46,6 +47,8 @@ pub struct AuthorizeQuery {
     pub max_age: Option<String>,
     /// Passed on to Google.
     pub login_hint: Option<String>,
+    /// The API the access token is for (RFC 8707).
+    pub resource: Option<String>,
 }
 
 /// A validated `/authorize` request.
@@ -57,6 +60,8 @@ pub struct AuthorizeRequest {
     pub redirect_uri: Url,
     /// The granted scope ([`super::scope::granted`]; contains `openid`).
     pub scope: String,
+    /// The API (`[[apis]]` id) the access tokens are for, if `resource` named one.
+    pub resource: Option<String>,
     /// The client's `state`.
     pub state: Option<String>,
     /// The client's `nonce`.
@@ -97,8 +102,12 @@ pub struct ErrorRedirect {
 }
 
 impl AuthorizeRequest {
-    /// Validates `/authorize` parameters against the registered clients.
-    pub fn parse(q: &AuthorizeQuery, clients: &[Client]) -> Result<Self, AuthorizeError> {
+    /// Validates `/authorize` parameters against the registered clients and APIs.
+    pub fn parse(
+        q: &AuthorizeQuery,
+        clients: &[Client],
+        apis: &[Api],
+    ) -> Result<Self, AuthorizeError> {
         let (client, redirect_uri) = client_and_redirect(q, clients)?;
         let fail = |error: OAuthError| {
             AuthorizeError::Redirect(Box::new(ErrorRedirect {
@@ -112,7 +121,11 @@ impl AuthorizeRequest {
                 "only response_type=code is supported".into(),
             )));
         }
-        let scope = granted(q.scope.as_deref().unwrap_or_default(), client);
+        let api = match q.resource.as_deref() {
+            Some(resource) => Some(api_for(apis, client, resource).map_err(fail)?),
+            None => None,
+        };
+        let scope = granted(q.scope.as_deref().unwrap_or_default(), client, api);
         if !scope.split(' ').any(|s| s == "openid") {
             return Err(fail(OAuthError::InvalidScope(
                 "the scope must contain openid".into(),
@@ -133,6 +146,7 @@ impl AuthorizeRequest {
             client: client.clone(),
             redirect_uri,
             scope,
+            resource: api.map(|a| a.id.clone()),
             state: q.state.clone(),
             nonce: q.nonce.clone(),
             code_challenge,
@@ -161,6 +175,7 @@ impl AuthorizeRequest {
             code_challenge: self.code_challenge.clone(),
             nonce: self.nonce.clone(),
             scope: self.scope.clone(),
+            resource: self.resource.clone(),
             session: session.clone(),
         };
         sealer.seal(Purpose::Code, &grant, now + CODE_TTL_SECS)
@@ -255,6 +270,9 @@ pub struct CodeGrant {
     pub(crate) code_challenge: Option<String>,
     pub(crate) nonce: Option<String>,
     pub(crate) scope: String,
+    /// The API of `resource=`, if named.
+    #[serde(default)]
+    pub(crate) resource: Option<String>,
     pub(crate) session: Session,
 }
 
@@ -401,11 +419,13 @@ mod tests {
     #[test]
     fn unknown_clients_and_unregistered_redirects_are_never_redirected_to() {
         let c = clients();
-        let e = AuthorizeRequest::parse(&query("nope", "https://wiki.example.org/cb"), &c);
+        let e = AuthorizeRequest::parse(&query("nope", "https://wiki.example.org/cb"), &c, &[]);
         assert!(matches!(e, Err(AuthorizeError::NoRedirect(_))));
-        let e = AuthorizeRequest::parse(&query("wiki", "https://evil.example/cb"), &c);
+        let e = AuthorizeRequest::parse(&query("wiki", "https://evil.example/cb"), &c, &[]);
         assert!(matches!(e, Err(AuthorizeError::NoRedirect(_))));
-        assert!(AuthorizeRequest::parse(&query("wiki", "https://wiki.example.org/cb"), &c).is_ok());
+        assert!(
+            AuthorizeRequest::parse(&query("wiki", "https://wiki.example.org/cb"), &c, &[]).is_ok()
+        );
     }
 
     #[test]
@@ -414,12 +434,12 @@ mod tests {
         let mut q = query("spa", "https://spa.example.org/cb");
         q.code_challenge = None;
         assert!(matches!(
-            AuthorizeRequest::parse(&q, &c),
+            AuthorizeRequest::parse(&q, &c, &[]),
             Err(AuthorizeError::Redirect(r)) if matches!(r.error, OAuthError::InvalidRequest(_))
         ));
         let mut q = query("spa", "https://spa.example.org/cb");
         q.code_challenge_method = Some("plain".into());
-        assert!(AuthorizeRequest::parse(&q, &c).is_err());
+        assert!(AuthorizeRequest::parse(&q, &c, &[]).is_err());
     }
 
     #[test]
@@ -427,7 +447,8 @@ mod tests {
         let c = clients();
         let sealer = Sealer::new("https://login.example.org", [b"k".as_slice()]);
         let request =
-            AuthorizeRequest::parse(&query("wiki", "https://wiki.example.org/cb"), &c).unwrap();
+            AuthorizeRequest::parse(&query("wiki", "https://wiki.example.org/cb"), &c, &[])
+                .unwrap();
         let session = Session {
             sub: "1".into(),
             email: "ada@lab.example.org".into(),
@@ -451,7 +472,7 @@ mod tests {
         ));
         let mut none = query("wiki", "https://wiki.example.org/cb");
         none.prompt = Some("none".into());
-        let request = AuthorizeRequest::parse(&none, &c).unwrap();
+        let request = AuthorizeRequest::parse(&none, &c, &[]).unwrap();
         let Outcome::ToClient(url) = request.decide(None, "", &sealer, &config(), 200) else {
             panic!("prompt=none never signs in");
         };

@@ -56,11 +56,13 @@ impl Profile {
     }
 }
 
-/// The claims of an access token for `session`, issued to `client_id` at `now`.
+/// The claims of an access token for `session`, issued to `client_id` for `audience` (the client
+/// itself, or an API) at `now`.
 pub fn access_claims(
     issuer: &str,
     session: &Session,
     client_id: &str,
+    audience: &str,
     scope: &str,
     now: u64,
     ttl_secs: u64,
@@ -68,7 +70,7 @@ pub fn access_claims(
     AccessClaims {
         iss: issuer.to_string(),
         sub: session.sub.clone(),
-        aud: client_id.to_string(),
+        aud: audience.to_string(),
         exp: now + ttl_secs,
         iat: now,
         jti: random_token(),
@@ -175,6 +177,7 @@ mod tests {
         let claims = access_claims(
             "https://login.example.org",
             &session,
+            "wiki",
             "wiki",
             "openid",
             10,

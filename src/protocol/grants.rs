@@ -17,6 +17,7 @@ use super::authorize::CodeGrant;
 use super::claims::{IdClaims, Profile, access_claims, at_hash, service_claims};
 use super::error::OAuthError;
 use super::pkce;
+use super::resource::{api_for, api_of_grant, scope_for_api};
 use super::scope::{granted, narrowed, service_scope};
 use super::token_request::{Grant, TokenRequest};
 use crate::audit::Event;
@@ -31,6 +32,9 @@ use crate::tokens::{TYP_ACCESS_TOKEN, TYP_ID_TOKEN, Tokens};
 struct RefreshGrant {
     client_id: String,
     scope: String,
+    /// The API its access tokens are for, if the grant named one (RFC 8707).
+    #[serde(default)]
+    resource: Option<String>,
     session: Session,
 }
 
@@ -65,11 +69,13 @@ impl fmt::Debug for TokenResponse {
     }
 }
 
-/// The scope a token response grants, and the one its new refresh token keeps.
+/// The scope a token response grants, the one its new refresh token keeps, and the API its
+/// access token is for (its `aud`; the client itself when `None`).
 #[derive(Clone, Copy)]
 struct Scopes<'a> {
     granted: &'a str,
     kept: &'a str,
+    api: Option<&'a Api>,
 }
 
 /// Everything `/token` needs: minting, sealing, and the running configuration.
@@ -90,17 +96,26 @@ impl TokenService<'_> {
                 code,
                 redirect_uri,
                 code_verifier,
+                resource,
             } => self.redeem_code(
                 request.client,
                 code,
                 redirect_uri.as_deref(),
                 code_verifier.as_ref().map(Secret::expose),
+                resource.as_deref(),
                 now,
             ),
             Grant::RefreshToken {
                 refresh_token,
                 scope,
-            } => self.refresh(request.client, refresh_token, scope.as_deref(), now),
+                resource,
+            } => self.refresh(
+                request.client,
+                refresh_token,
+                scope.as_deref(),
+                resource.as_deref(),
+                now,
+            ),
             Grant::ClientCredentials { scope, resource } => {
                 self.client_credentials(request.client, scope.as_deref(), resource.as_deref(), now)
             }
@@ -113,6 +128,7 @@ impl TokenService<'_> {
         code: &Secret,
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
+        resource: Option<&str>,
         now: u64,
     ) -> Result<TokenResponse, OAuthError> {
         let grant: CodeGrant = self
@@ -133,9 +149,16 @@ impl TokenService<'_> {
             ));
         }
         pkce::check(grant.code_challenge.as_deref(), code_verifier)?;
+        let api = api_of_grant(
+            &self.config.apis,
+            client,
+            grant.resource.as_deref(),
+            resource,
+        )?;
         let scope = Scopes {
             granted: &grant.scope,
             kept: &grant.scope,
+            api,
         };
         let session = self.as_of_today(&grant.session, "code")?;
         let response = self.respond(client, &session, scope, grant.nonce.as_deref(), now)?;
@@ -149,6 +172,7 @@ impl TokenService<'_> {
         client: &Client,
         token: &Secret,
         scope: Option<&str>,
+        resource: Option<&str>,
         now: u64,
     ) -> Result<TokenResponse, OAuthError> {
         let grant: RefreshGrant = self
@@ -170,14 +194,21 @@ impl TokenService<'_> {
         // configuration of the client (an admin may take a scope away).
         // RFC 6749 §6: the new refresh token keeps the original scope, so a later refresh may ask
         // for all of it again.
-        let kept = granted(&grant.scope, client);
-        let scope = granted(&narrowed(&grant.scope, scope)?, client);
+        let api = api_of_grant(
+            &self.config.apis,
+            client,
+            grant.resource.as_deref(),
+            resource,
+        )?;
+        let kept = granted(&grant.scope, client, api);
+        let scope = granted(&narrowed(&grant.scope, scope)?, client, api);
         let response = self.respond(
             client,
             &session,
             Scopes {
                 granted: &scope,
                 kept: &kept,
+                api,
             },
             None,
             now,
@@ -202,7 +233,7 @@ impl TokenService<'_> {
         let (audience, available) = match resource {
             None => (&client.id, &client.allowed_scopes),
             Some(resource) => {
-                let api = self.api_for(client, resource)?;
+                let api = api_for(&self.config.apis, client, resource)?;
                 (&api.id, &api.scopes)
             }
         };
@@ -227,21 +258,6 @@ impl TokenService<'_> {
             refresh_token: None,
             scope,
         })
-    }
-
-    /// The API named by `resource`, if `client` may call it.
-    fn api_for(&self, client: &Client, resource: &str) -> Result<&Api, OAuthError> {
-        let target = |why: &str| OAuthError::InvalidTarget(format!("resource {resource}: {why}"));
-        let api = self
-            .config
-            .apis
-            .iter()
-            .find(|a| a.id == resource)
-            .ok_or_else(|| target("no such API is registered"))?;
-        if !client.apis.contains(&api.id) {
-            return Err(target("this client may not call it"));
-        }
-        Ok(api)
     }
 
     /// When `client`'s refresh chain for `session` ends: the sign-in plus the client's absolute
@@ -281,11 +297,17 @@ impl TokenService<'_> {
     ) -> Result<TokenResponse, OAuthError> {
         let lifetimes = &self.config.lifetimes;
         let issuer = self.tokens.issuer();
+        // For an API: its identifier as the audience, and only its scopes.
+        let (audience, access_scope) = match scope.api {
+            Some(api) => (api.id.as_str(), scope_for_api(scope.granted, api)),
+            None => (client.id.as_str(), scope.granted.to_string()),
+        };
         let access = access_claims(
             issuer,
             session,
             &client.id,
-            scope.granted,
+            audience,
+            &access_scope,
             now,
             lifetimes.access_token.as_secs(),
         );
@@ -311,6 +333,7 @@ impl TokenService<'_> {
         let refresh = RefreshGrant {
             client_id: client.id.clone(),
             scope: scope.kept.to_string(),
+            resource: scope.api.map(|a| a.id.clone()),
             session: session.clone(),
         };
         Ok(TokenResponse {
@@ -324,7 +347,7 @@ impl TokenService<'_> {
                 &refresh,
                 (now + lifetimes.refresh_token.as_secs()).min(self.chain_end(client, session)),
             )),
-            scope: scope.granted.to_string(),
+            scope: access_scope,
         })
     }
 }

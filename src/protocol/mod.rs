@@ -47,5 +47,6 @@ pub mod grants;
 pub mod logout;
 pub mod paths;
 pub mod pkce;
+pub mod resource;
 pub mod scope;
 pub mod token_request;

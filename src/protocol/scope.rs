@@ -4,17 +4,19 @@
 //! token unless the admin allowed `inventory:write` for that client.
 
 use super::error::OAuthError;
-use crate::config::Client;
+use crate::config::{Api, Client};
 
 /// The scopes every client may be granted.
 pub const STANDARD_SCOPES: &[&str] = &["openid", "email", "profile"];
 
-/// What `client` is granted of the space-separated `requested`: in the order asked, once each.
-pub fn granted(requested: &str, client: &Client) -> String {
+/// What `client` is granted of the space-separated `requested`: in the order asked, once each;
+/// with an `api` (RFC 8707 `resource`) the API's scopes too.
+pub fn granted(requested: &str, client: &Client, api: Option<&Api>) -> String {
     let mut out: Vec<&str> = Vec::new();
     for scope in requested.split(' ').filter(|s| !s.is_empty()) {
-        let allowed =
-            STANDARD_SCOPES.contains(&scope) || client.allowed_scopes.iter().any(|a| a == scope);
+        let allowed = STANDARD_SCOPES.contains(&scope)
+            || client.allowed_scopes.iter().any(|a| a == scope)
+            || api.is_some_and(|api| api.scopes.iter().any(|a| a == scope));
         if allowed && !out.contains(&scope) {
             out.push(scope);
         }
@@ -72,10 +74,17 @@ mod tests {
     fn only_standard_and_configured_scopes_are_granted() {
         let c = client(&["inventory:read"]);
         assert_eq!(
-            granted("openid inventory:write inventory:read email openid", &c),
+            granted(
+                "openid inventory:write inventory:read email openid",
+                &c,
+                None
+            ),
             "openid inventory:read email"
         );
-        assert_eq!(granted("openid  profile", &client(&[])), "openid profile");
+        assert_eq!(
+            granted("openid  profile", &client(&[]), None),
+            "openid profile"
+        );
     }
 
     #[test]

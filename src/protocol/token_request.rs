@@ -34,7 +34,7 @@ pub struct TokenForm {
     pub client_assertion: Option<Secret>,
     /// A narrower scope for a refresh; the scopes a client credentials request asks for.
     pub scope: Option<String>,
-    /// The API the token is for (RFC 8707); client credentials only, for now.
+    /// The API the token is for (RFC 8707).
     pub resource: Option<String>,
 }
 
@@ -49,6 +49,8 @@ pub enum Grant {
         redirect_uri: Option<String>,
         /// The PKCE verifier, if sent.
         code_verifier: Option<Secret>,
+        /// The API the token is for (RFC 8707), if named; must be the code's if it has one.
+        resource: Option<String>,
     },
     /// `grant_type=refresh_token`.
     RefreshToken {
@@ -56,6 +58,8 @@ pub enum Grant {
         refresh_token: Secret,
         /// A narrower scope than the one granted, if asked.
         scope: Option<String>,
+        /// The API the token is for (RFC 8707), if named; must be the grant's if it has one.
+        resource: Option<String>,
     },
     /// `grant_type=client_credentials` (RFC 6749 §4.4): the client acting as itself.
     ClientCredentials {
@@ -104,6 +108,7 @@ impl<'c> TokenRequest<'c> {
                 code: form.code.clone().ok_or_else(|| missing("code"))?,
                 redirect_uri: form.redirect_uri.clone(),
                 code_verifier: form.code_verifier.clone(),
+                resource: form.resource.clone(),
             },
             Some("refresh_token") => Grant::RefreshToken {
                 refresh_token: form
@@ -111,6 +116,7 @@ impl<'c> TokenRequest<'c> {
                     .clone()
                     .ok_or_else(|| missing("refresh_token"))?,
                 scope: form.scope.clone(),
+                resource: form.resource.clone(),
             },
             Some("client_credentials") => Grant::ClientCredentials {
                 scope: form.scope.clone(),
@@ -123,11 +129,6 @@ impl<'c> TokenRequest<'c> {
             }
             None => return Err(missing("grant_type")),
         };
-        if form.resource.is_some() && !matches!(grant, Grant::ClientCredentials { .. }) {
-            return Err(OAuthError::InvalidTarget(
-                "resource is supported with grant_type=client_credentials only".into(),
-            ));
-        }
         if !client.grant_types.contains(&grant.grant_type()) {
             return Err(OAuthError::UnauthorizedClient(format!(
                 "client {} may not use grant_type {}",

@@ -7,7 +7,7 @@ use monban_verify::{Options, Verifier};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, param};
+use crate::helpers::{TestApp, WIKI_SECRET, param};
 
 fn basic(id: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
@@ -217,18 +217,95 @@ async fn an_unknown_or_unallowed_resource_is_invalid_target() {
         assert_eq!(body["error"], "invalid_target", "{body}");
         assert!(body.get("access_token").is_none());
     }
-    // Other grants do not take a resource yet: refused, not silently ignored.
-    let refresh: Value = app
+}
+
+/// A signed-in user's code for `wiki` with `resource` and the scope `openid email` plus `more`.
+async fn code_with_resource(app: &TestApp, user: &str, resource: &str, more: &str) -> reqwest::Url {
+    let (url, verifier) = app.authorize_url("wiki", &format!("&resource={resource}"));
+    let url = url.replace("scope=openid+email", &format!("scope=openid+email{more}"));
+    let mut back = app.follow_to_client(&url, user).await;
+    back.query_pairs_mut().append_pair("verifier", &verifier);
+    back
+}
+
+#[tokio::test]
+async fn a_users_token_for_an_api_names_it_from_authorize_through_every_refresh() {
+    let app = TestApp::builder().provider().spawn().await;
+    let back = code_with_resource(&app, "ada", INVENTORY, "+inventory%3Awrite").await;
+    let (code, verifier) = (
+        param(&back, "code").unwrap(),
+        param(&back, "verifier").unwrap(),
+    );
+    let body: Value = app.redeem(&code, &verifier).await.json().await.unwrap();
+    // The access token is the API's, with only the API's scopes (inventory:write: the API's,
+    // though not among the client's own allowed_scopes); the ID token stays the client's.
+    assert_eq!(body["scope"], "inventory:write", "{body}");
+    let jwks = app.jwks().await;
+    let inventory = Verifier::from_jwks(&app.issuer, INVENTORY, &jwks, Options::default());
+    let claims = inventory
+        .verify_cached(body["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(claims.email.as_deref(), Some("ada@lab.example.org"));
+    assert_eq!(claims.client_id.as_deref(), Some("wiki"));
+    let wiki = Verifier::from_jwks(&app.issuer, "wiki", &jwks, Options::default());
+    assert!(
+        wiki.verify_cached(body["access_token"].as_str().unwrap())
+            .is_err()
+    );
+    assert!(body["id_token"].is_string());
+    // Every refresh keeps the API.
+    let refreshed: Value = app
+        .refresh("wiki", body["refresh_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        inventory
+            .verify_cached(refreshed["access_token"].as_str().unwrap())
+            .is_ok()
+    );
+    // A refresh for another API than the grant's is invalid_target.
+    let other: Value = app
         .token(&[
             ("grant_type", "refresh_token"),
-            ("refresh_token", "x"),
-            ("resource", INVENTORY),
+            (
+                "refresh_token",
+                refreshed["refresh_token"].as_str().unwrap(),
+            ),
+            ("resource", "https://payroll.lab.example.org/"),
             ("client_id", "wiki"),
-            ("client_secret", "wiki-client-secret"),
+            ("client_secret", WIKI_SECRET),
         ])
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(refresh["error"], "invalid_target");
+    assert_eq!(other["error"], "invalid_target", "{other}");
+}
+
+#[tokio::test]
+async fn a_resource_the_client_may_not_call_is_invalid_target_at_authorize_and_token() {
+    let app = TestApp::builder().provider().spawn().await;
+    // At /authorize: back to the client with the error, no code.
+    let (url, _) = app.authorize_url("wiki", "&resource=https://payroll.lab.example.org/");
+    let response = app.client.get(&url).send().await.unwrap();
+    let back = crate::helpers::location(&response);
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_target"));
+    assert!(param(&back, "code").is_none());
+    // At /token: a code without a resource, redeemed for an API the client may not call.
+    let (code, verifier) = app.code_for("wiki", "ada").await;
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("code_verifier", verifier.as_str()),
+        ("client_id", "wiki"),
+        ("client_secret", WIKI_SECRET),
+        ("resource", "https://payroll.lab.example.org/"),
+    ];
+    let redirect = format!("{}/wiki/callback", crate::helpers::CLIENT_ORIGIN);
+    form.push(("redirect_uri", &redirect));
+    let body: Value = app.token(&form).await.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_target", "{body}");
+    assert!(body.get("access_token").is_none());
 }

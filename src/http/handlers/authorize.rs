@@ -18,7 +18,7 @@ pub async fn authorize(
     state: Data<AppState>,
 ) -> HttpResponse {
     let issuer = state.config.issuer_str();
-    let request = match AuthorizeRequest::parse(&query, &state.config.clients) {
+    let request = match AuthorizeRequest::parse(&query, &state.config.clients, &state.config.apis) {
         Ok(request) => request,
         Err(AuthorizeError::NoRedirect(message)) => {
             let frame = state.frame(req.headers());

@@ -44,6 +44,7 @@ secret = "wiki-client-secret"
 redirect_uris = ["http://127.0.0.1:9/wiki/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:9/wiki/signed-out"]
 allowed_scopes = ["inventory:read"]
+apis = ["https://inventory.lab.example.org/"]
 
 [[clients]]
 id = "spa"
