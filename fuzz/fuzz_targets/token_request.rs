@@ -61,8 +61,8 @@ fuzz_target!(|data: &[u8]| {
             let presented = match &request.grant {
                 Grant::AuthorizationCode { code, .. } => code,
                 Grant::RefreshToken { refresh_token, .. } => refresh_token,
-                Grant::ClientCredentials { .. } => {
-                    panic!("no client of the fuzzed world may use client credentials")
+                Grant::ClientCredentials { .. } | Grant::TokenExchange(_) => {
+                    panic!("no client of the fuzzed world may use client credentials or exchange")
                 }
             };
             assert!(presented.expose() == w.code || presented.expose() == w.refresh_token);

@@ -5,8 +5,11 @@
 //! - **`typ`**: access tokens carry [`ACCESS_TOKEN_TYP`] (RFC 9068), ID tokens [`ID_TOKEN_TYP`];
 //!   a verifier of one refuses the other.
 //! - **`iss`**: the issuer URL exactly, without a trailing slash ([`canonical_issuer`]).
-//! - **`aud`**: the `client_id` of the one service the token was issued to (a single string), so
-//!   a token for one sibling service is refused by every other.
+//! - **`aud`**: one string: the `client_id` of the one service the token was issued to, or the
+//!   identifier of the API it is for (RFC 8707 `resource`), so a token for one sibling service is
+//!   refused by every other.
+//! - **`act`**: present when a service exchanged the user's token to call an API on their behalf
+//!   (RFC 8693): the service acting, and before it any earlier actor.
 //! - **required**: [`REQUIRED_CLAIMS`]; `exp` is checked against the verifier's clock.
 
 use serde::{Deserialize, Serialize};
@@ -34,7 +37,8 @@ pub struct Claims {
     pub iss: String,
     /// The user: stable for one Google account.
     pub sub: String,
-    /// The service the token was issued to (its `client_id`).
+    /// Whom the token is for: the service it was issued to (its `client_id`), or an API's
+    /// identifier.
     pub aud: String,
     /// Expiry, seconds since the epoch.
     pub exp: u64,
@@ -68,9 +72,23 @@ pub struct Claims {
     /// Roles from monban's configuration.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The service acting for the user (RFC 8693 §4.1), if the token came from a token exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
     /// Any other claim (none in tokens monban mints today).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Who acts for the token's subject (RFC 8693 §4.1): a service's `client_id`, and the actor it
+/// acted for in turn when the exchanged token had one already.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Actor {
+    /// The acting service's `client_id`.
+    pub sub: String,
+    /// The previous actor, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Box<Actor>>,
 }
 
 impl Claims {

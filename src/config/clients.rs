@@ -137,8 +137,8 @@ fn known_apis(key: &str, listed: Vec<String>, apis: &[Api]) -> Result<Vec<String
     Ok(listed)
 }
 
-/// `grant_types` as written, or the default; `client_credentials` only for a client that
-/// authenticates (a secret or keys).
+/// `grant_types` as written, or the default; `client_credentials` and token exchange only for a
+/// client that authenticates (a secret or keys).
 fn grant_types(
     key: &str,
     written: Option<Vec<String>>,
@@ -163,10 +163,14 @@ fn grant_types(
                     ),
                 )
             })?;
-        if grant == GrantType::ClientCredentials && !confidential {
+        if matches!(
+            grant,
+            GrantType::ClientCredentials | GrantType::TokenExchange
+        ) && !confidential
+        {
             return Err(ConfigError::new(
                 format!("{key}.grant_types"),
-                "client_credentials needs a client with a secret or keys",
+                format!("{name} needs a client with a secret or keys"),
             ));
         }
         grants.push(grant);

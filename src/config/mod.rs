@@ -164,14 +164,21 @@ pub enum GrantType {
     RefreshToken,
     /// `client_credentials` (RFC 6749 §4.4): a service acting as itself.
     ClientCredentials,
+    /// `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693): a service calling an API on
+    /// behalf of its signed-in user.
+    TokenExchange,
 }
 
 impl GrantType {
     /// Every grant monban serves, by name.
-    pub const ALL: [(GrantType, &'static str); 3] = [
+    pub const ALL: [(GrantType, &'static str); 4] = [
         (GrantType::AuthorizationCode, "authorization_code"),
         (GrantType::RefreshToken, "refresh_token"),
         (GrantType::ClientCredentials, "client_credentials"),
+        (
+            GrantType::TokenExchange,
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
     ];
     /// What a client may use unless configured otherwise.
     pub const DEFAULT: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];

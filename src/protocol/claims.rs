@@ -82,6 +82,7 @@ pub fn access_claims(
         name: session.name.clone(),
         picture: session.picture.clone(),
         roles: session.roles.clone(),
+        act: None,
         extra: Default::default(),
     }
 }
@@ -112,6 +113,7 @@ pub fn service_claims(
         name: None,
         picture: None,
         roles: client.roles.clone(),
+        act: None,
         extra: Default::default(),
     }
 }

@@ -43,6 +43,9 @@ struct RefreshGrant {
 pub struct TokenResponse {
     /// A JWT, `typ: at+jwt`.
     pub access_token: String,
+    /// Token exchange only (RFC 8693 §2.2.1): the access-token type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
     /// Always `Bearer`.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
@@ -119,6 +122,7 @@ impl TokenService<'_> {
             Grant::ClientCredentials { scope, resource } => {
                 self.client_credentials(request.client, scope.as_deref(), resource.as_deref(), now)
             }
+            Grant::TokenExchange(exchange) => self.exchange(request.client, exchange, now),
         }
     }
 
@@ -252,6 +256,7 @@ impl TokenService<'_> {
         .record();
         Ok(TokenResponse {
             access_token,
+            issued_token_type: None,
             token_type: "Bearer",
             expires_in: ttl,
             id_token: None,
@@ -338,6 +343,7 @@ impl TokenService<'_> {
         };
         Ok(TokenResponse {
             access_token,
+            issued_token_type: None,
             token_type: "Bearer",
             expires_in: lifetimes.access_token.as_secs(),
             id_token: Some(id_token),

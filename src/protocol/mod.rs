@@ -43,6 +43,7 @@ pub mod claims;
 pub mod client_assertion;
 pub mod discovery;
 pub mod error;
+pub mod exchange;
 pub mod grants;
 pub mod logout;
 pub mod paths;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::client_assertion::{ASSERTION_TYPE, claimed_client};
 use super::error::OAuthError;
+use super::exchange::{Exchange, TOKEN_EXCHANGE};
 use crate::config::{AuthMethod, Client, GrantType, Secret};
 
 /// `/token` form parameters as received. Codes, verifiers, refresh tokens and secrets redact
@@ -36,6 +37,16 @@ pub struct TokenForm {
     pub scope: Option<String>,
     /// The API the token is for (RFC 8707).
     pub resource: Option<String>,
+    /// Token exchange: the user's access token.
+    pub subject_token: Option<Secret>,
+    /// Token exchange: its type.
+    pub subject_token_type: Option<String>,
+    /// Token exchange: the type asked for.
+    pub requested_token_type: Option<String>,
+    /// Token exchange: the API, by its logical name.
+    pub audience: Option<String>,
+    /// Token exchange: an actor's token (refused: the client is the actor).
+    pub actor_token: Option<Secret>,
 }
 
 /// What the client asks for.
@@ -68,6 +79,8 @@ pub enum Grant {
         /// The API the token is for (RFC 8707 `resource`), if named.
         resource: Option<String>,
     },
+    /// Token exchange (RFC 8693): a service calling an API for its user.
+    TokenExchange(Box<Exchange>),
 }
 
 impl Grant {
@@ -77,6 +90,7 @@ impl Grant {
             Grant::AuthorizationCode { .. } => "authorization_code",
             Grant::RefreshToken { .. } => "refresh_token",
             Grant::ClientCredentials { .. } => "client_credentials",
+            Grant::TokenExchange(_) => TOKEN_EXCHANGE,
         }
     }
 
@@ -85,6 +99,7 @@ impl Grant {
             Grant::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             Grant::RefreshToken { .. } => GrantType::RefreshToken,
             Grant::ClientCredentials { .. } => GrantType::ClientCredentials,
+            Grant::TokenExchange(_) => GrantType::TokenExchange,
         }
     }
 }
@@ -122,6 +137,18 @@ impl<'c> TokenRequest<'c> {
                 scope: form.scope.clone(),
                 resource: form.resource.clone(),
             },
+            Some(TOKEN_EXCHANGE) => Grant::TokenExchange(Box::new(Exchange {
+                subject_token: form
+                    .subject_token
+                    .clone()
+                    .ok_or_else(|| missing("subject_token"))?,
+                subject_token_type: form.subject_token_type.clone(),
+                requested_token_type: form.requested_token_type.clone(),
+                resource: form.resource.clone(),
+                audience: form.audience.clone(),
+                scope: form.scope.clone(),
+                actor_token: form.actor_token.is_some(),
+            })),
             Some(other) => {
                 return Err(OAuthError::UnsupportedGrantType(format!(
                     "grant_type {other} is not supported"
@@ -392,6 +419,7 @@ mod tests {
             refresh_token: Some(Secret::new("the-refresh-token")),
             client_secret: Some(Secret::new("the-client-secret")),
             client_assertion: Some(Secret::new("the-assertion")),
+            subject_token: Some(Secret::new("the-subject-token")),
             ..Default::default()
         };
         let shown = format!("{f:?}");
@@ -401,6 +429,7 @@ mod tests {
             "the-refresh-token",
             "the-client-secret",
             "the-assertion",
+            "the-subject-token",
         ] {
             assert!(!shown.contains(secret), "{shown}");
         }

@@ -8,6 +8,7 @@ mod bounds;
 mod browser;
 mod cloud_run;
 mod deploy;
+mod exchange;
 mod faults;
 mod hardening;
 mod helpers;

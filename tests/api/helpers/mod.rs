@@ -45,6 +45,7 @@ redirect_uris = ["http://127.0.0.1:9/wiki/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:9/wiki/signed-out"]
 allowed_scopes = ["inventory:read"]
 apis = ["https://inventory.lab.example.org/"]
+grant_types = ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"]
 
 [[clients]]
 id = "spa"
@@ -55,7 +56,7 @@ post_logout_redirect_uris = ["http://127.0.0.1:9/shared/signed-out"]
 id = "reports"
 name = "Nightly reports"
 secret = "reports-client-secret"
-grant_types = ["client_credentials"]
+grant_types = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
 roles = ["reader"]
 allowed_scopes = ["inventory:read"]
 apis = ["https://inventory.lab.example.org/"]

@@ -1,0 +1,149 @@
+//! Token exchange (RFC 8693) for a service calling an API on behalf of the signed-in user: it
+//! presents the user's access token that monban issued to it (`aud` = its `client_id`) and gets one
+//! for an API it may call (`resource` or `audience`: one of its `apis`), for the same user, with an
+//! `act` claim naming the service (and any earlier actor). Nothing is stored.
+//!
+//! The exchanged token never outlives the one it came from, carries the user's roles as that token
+//! did, and only the API's scopes. The administrator's sign-out switch is checked again.
+//! Refusals of the subject token are `invalid_request` (RFC 8693 §2.2.2); of the target,
+//! `invalid_target`.
+
+use monban_verify::contract::Actor;
+
+use super::claims::AccessClaims;
+use super::error::OAuthError;
+use super::grants::{TokenResponse, TokenService};
+use super::resource::api_for;
+use super::scope::service_scope;
+use crate::audit::Event;
+use crate::config::{Api, Client, Secret};
+use crate::session::random_token;
+use crate::tokens::TYP_ACCESS_TOKEN;
+
+/// `grant_type` of a token exchange.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// The only token type monban exchanges and issues.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// What a token-exchange request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// The user's access token.
+    pub subject_token: Secret,
+    /// Its type, as sent: must be [`ACCESS_TOKEN_TYPE`].
+    pub subject_token_type: Option<String>,
+    /// The type asked for, if any: must be [`ACCESS_TOKEN_TYPE`].
+    pub requested_token_type: Option<String>,
+    /// The API, by `resource`.
+    pub resource: Option<String>,
+    /// The API, by `audience` (RFC 8693's logical name; here an `[[apis]]` id too).
+    pub audience: Option<String>,
+    /// The scopes asked for, among the API's.
+    pub scope: Option<String>,
+    /// Whether an `actor_token` was sent (monban takes the authenticated client as the actor).
+    pub actor_token: bool,
+}
+
+impl Exchange {
+    /// The API named by `resource` and/or `audience` (the same one if both).
+    fn target<'a>(&self, apis: &'a [Api], client: &Client) -> Result<&'a Api, OAuthError> {
+        let named = match (self.resource.as_deref(), self.audience.as_deref()) {
+            (Some(r), Some(a)) if r != a => {
+                return Err(OAuthError::InvalidTarget(
+                    "resource and audience name different APIs".into(),
+                ));
+            }
+            (Some(t), _) | (None, Some(t)) => t,
+            (None, None) => {
+                return Err(OAuthError::InvalidTarget(
+                    "name the API to call with resource (or audience)".into(),
+                ));
+            }
+        };
+        api_for(apis, client, named)
+    }
+}
+
+impl TokenService<'_> {
+    /// Exchanges the user's access token, presented by the `client` it was issued to, for one
+    /// for an API the client may call.
+    pub(super) fn exchange(
+        &self,
+        client: &Client,
+        request: &Exchange,
+        now: u64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let bad = |why: &str| OAuthError::InvalidRequest(format!("subject_token: {why}"));
+        if request.subject_token_type.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+            return Err(OAuthError::InvalidRequest(format!(
+                "subject_token_type must be {ACCESS_TOKEN_TYPE}: only access tokens are exchanged"
+            )));
+        }
+        if let Some(other) = request
+            .requested_token_type
+            .as_deref()
+            .filter(|t| *t != ACCESS_TOKEN_TYPE)
+        {
+            return Err(OAuthError::InvalidRequest(format!(
+                "requested_token_type {other}: monban issues access tokens only"
+            )));
+        }
+        if request.actor_token {
+            return Err(OAuthError::InvalidRequest(
+                "actor_token is not accepted: the authenticated client is the actor".into(),
+            ));
+        }
+        let subject: AccessClaims = self
+            .tokens
+            .verify(request.subject_token.expose(), TYP_ACCESS_TOKEN, now)
+            .map_err(|e| bad(&format!("not a valid monban access token ({e})")))?;
+        if subject.aud != client.id {
+            return Err(bad("it was not issued to this client"));
+        }
+        let Some(email) = subject.email.clone() else {
+            return Err(bad("it names no user (a client's own token)"));
+        };
+        let auth_time = subject.auth_time.unwrap_or(subject.iat);
+        if self.config.sign_outs.signed_out(&email, auth_time) {
+            return Err(bad("the administrator signed this sign-in out"));
+        }
+        let api = request.target(&self.config.apis, client)?;
+        let scope = service_scope(request.scope.as_deref(), &api.scopes);
+        let exp = subject
+            .exp
+            .min(now + self.config.lifetimes.access_token.as_secs());
+        let claims = AccessClaims {
+            aud: api.id.clone(),
+            exp,
+            iat: now,
+            jti: random_token(),
+            client_id: Some(client.id.clone()),
+            scope: scope.clone(),
+            act: Some(Actor {
+                sub: client.id.clone(),
+                act: subject.act.clone().map(Box::new),
+            }),
+            ..subject
+        };
+        let access_token = self
+            .tokens
+            .mint(TYP_ACCESS_TOKEN, &claims)
+            .map_err(|e| OAuthError::ServerError(format!("signing the access token: {e}")))?;
+        Event::TokenIssued {
+            client_id: &client.id,
+            grant: "token_exchange",
+            sub: &claims.sub,
+            email: Some(&email),
+        }
+        .record();
+        Ok(TokenResponse {
+            access_token,
+            issued_token_type: Some(ACCESS_TOKEN_TYPE),
+            token_type: "Bearer",
+            expires_in: exp.saturating_sub(now),
+            id_token: None,
+            refresh_token: None,
+            scope,
+        })
+    }
+}
