@@ -37,6 +37,18 @@ const WIKI: (&str, &str) = ("wiki", WIKI_SECRET);
 #[tokio::test]
 async fn a_service_calls_an_api_for_its_user_with_an_exchanged_token() {
     let app = TestApp::builder().provider().spawn().await;
+    let discovery: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        discovery["grant_types_supported"]
+            .to_string()
+            .contains(EXCHANGE),
+        "{discovery}"
+    );
     let tokens = app.tokens_for("ada").await;
     let subject = tokens["access_token"].as_str().unwrap();
     let response = exchange(&app, WIKI, subject, ACCESS, Some(INVENTORY)).await;
