@@ -18,7 +18,6 @@ use super::scope::service_scope;
 use crate::audit::Event;
 use crate::config::{Api, Client, Secret};
 use crate::session::random_token;
-use crate::tokens::TYP_ACCESS_TOKEN;
 
 /// `grant_type` of a token exchange.
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -95,7 +94,11 @@ impl TokenService<'_> {
         }
         let subject: AccessClaims = self
             .tokens
-            .verify(request.subject_token.expose(), TYP_ACCESS_TOKEN, now)
+            .verify(
+                request.subject_token.expose(),
+                crate::tokens::TYP_ACCESS_TOKEN,
+                now,
+            )
             .map_err(|e| bad(&format!("not a valid monban access token ({e})")))?;
         if subject.aud != client.id {
             return Err(bad("it was not issued to this client"));
@@ -125,10 +128,7 @@ impl TokenService<'_> {
             }),
             ..subject
         };
-        let access_token = self
-            .tokens
-            .mint(TYP_ACCESS_TOKEN, &claims)
-            .map_err(|e| OAuthError::ServerError(format!("signing the access token: {e}")))?;
+        let access_token = self.mint_access(&claims)?;
         Event::TokenIssued {
             client_id: &client.id,
             grant: "token_exchange",

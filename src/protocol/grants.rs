@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::authorize::CodeGrant;
-use super::claims::{IdClaims, Profile, access_claims, at_hash, service_claims};
+use super::claims::{AccessClaims, IdClaims, Profile, access_claims, at_hash, service_claims};
 use super::error::OAuthError;
 use super::pkce;
-use super::resource::{api_for, api_of_grant, scope_for_api};
+use super::resource::{api_for, grant_api, scope_for_api};
 use super::scope::{granted, narrowed, service_scope};
 use super::token_request::{Grant, TokenRequest};
 use crate::audit::Event;
@@ -153,7 +153,7 @@ impl TokenService<'_> {
             ));
         }
         pkce::check(grant.code_challenge.as_deref(), code_verifier)?;
-        let api = api_of_grant(
+        let api = grant_api(
             &self.config.apis,
             client,
             grant.resource.as_deref(),
@@ -198,7 +198,7 @@ impl TokenService<'_> {
         // configuration of the client (an admin may take a scope away).
         // RFC 6749 §6: the new refresh token keeps the original scope, so a later refresh may ask
         // for all of it again.
-        let api = api_of_grant(
+        let api = grant_api(
             &self.config.apis,
             client,
             grant.resource.as_deref(),
@@ -243,10 +243,7 @@ impl TokenService<'_> {
         };
         let scope = service_scope(scope, available);
         let claims = service_claims(self.tokens.issuer(), client, audience, &scope, now, ttl);
-        let access_token = self
-            .tokens
-            .mint(TYP_ACCESS_TOKEN, &claims)
-            .map_err(|e| OAuthError::ServerError(format!("signing the access token: {e}")))?;
+        let access_token = self.mint_access(&claims)?;
         Event::TokenIssued {
             client_id: &client.id,
             grant: "client_credentials",
@@ -263,6 +260,13 @@ impl TokenService<'_> {
             refresh_token: None,
             scope,
         })
+    }
+
+    /// Signs access-token claims; a refusal of the key is monban's own failure.
+    pub(super) fn mint_access(&self, claims: &AccessClaims) -> Result<String, OAuthError> {
+        self.tokens
+            .mint(TYP_ACCESS_TOKEN, claims)
+            .map_err(|e| OAuthError::ServerError(format!("signing the access token: {e}")))
     }
 
     /// When `client`'s refresh chain for `session` ends: the sign-in plus the client's absolute
@@ -316,10 +320,7 @@ impl TokenService<'_> {
             now,
             lifetimes.access_token.as_secs(),
         );
-        let access_token = self
-            .tokens
-            .mint(TYP_ACCESS_TOKEN, &access)
-            .map_err(|e| OAuthError::ServerError(format!("signing the access token: {e}")))?;
+        let access_token = self.mint_access(&access)?;
         let id = IdClaims {
             iss: issuer.to_string(),
             sub: session.sub.clone(),

@@ -26,7 +26,7 @@ pub fn api_for<'a>(
 /// The API of a user's grant at `/token`: the one the request names, which must be the grant's
 /// own if the grant has one (RFC 8707 §2.2), or else the grant's; checked against today's
 /// configuration.
-pub fn api_of_grant<'a>(
+pub fn grant_api<'a>(
     apis: &'a [Api],
     client: &Client,
     granted: Option<&str>,
@@ -69,13 +69,13 @@ mod tests {
         let mut client = crate::config::fixtures::client("wiki", None, "https://w.example.org/cb");
         client.apis = vec![apis[0].id.clone()];
         let inventory = Some(apis[0].id.as_str());
-        assert_eq!(api_of_grant(&apis, &client, None, None), Ok(None));
+        assert_eq!(grant_api(&apis, &client, None, None), Ok(None));
         assert_eq!(
-            api_of_grant(&apis, &client, inventory, None),
+            grant_api(&apis, &client, inventory, None),
             Ok(Some(&apis[0]))
         );
         assert_eq!(
-            api_of_grant(&apis, &client, None, inventory),
+            grant_api(&apis, &client, None, inventory),
             Ok(Some(&apis[0]))
         );
         let payroll = Some(apis[1].id.as_str());
@@ -85,7 +85,7 @@ mod tests {
             (None, Some("https://x/")),
         ] {
             assert!(matches!(
-                api_of_grant(&apis, &client, granted, asked),
+                grant_api(&apis, &client, granted, asked),
                 Err(OAuthError::InvalidTarget(_))
             ));
         }

@@ -70,6 +70,15 @@ async fn with_assertion(
     app.token(&form).await
 }
 
+/// The access token of a 200 response, verified as the inventory API verifies it.
+async fn for_inventory(app: &TestApp, response: reqwest::Response) -> monban_verify::Claims {
+    let body: Value = response.json().await.unwrap();
+    let jwks = app.jwks().await;
+    let api = Verifier::from_jwks(&app.issuer, INVENTORY, &jwks, Options::default());
+    api.verify_cached(body["access_token"].as_str().unwrap())
+        .unwrap()
+}
+
 /// Asserts a 401 `invalid_client` without a token, whose description says `why`.
 async fn refused(response: reqwest::Response, why: &str) {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -83,12 +92,7 @@ async fn refused(response: reqwest::Response, why: &str) {
 #[tokio::test]
 async fn a_service_signs_in_with_its_own_key_and_no_secret() {
     let app = TestApp::builder().provider().spawn().await;
-    let discovery: Value = app
-        .get("/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let discovery = app.discovery().await;
     let methods = discovery["token_endpoint_auth_methods_supported"].to_string();
     assert!(methods.contains("\"private_key_jwt\""), "{methods}");
     let algs = discovery["token_endpoint_auth_signing_alg_values_supported"].to_string();
@@ -101,16 +105,7 @@ async fn a_service_signs_in_with_its_own_key_and_no_secret() {
     // The client is named by the assertion's sub alone (RFC 7523 §3).
     let response = with_assertion(&app, None, &assertion, Some(INVENTORY)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    let api = Verifier::from_jwks(
-        &app.issuer,
-        INVENTORY,
-        &app.jwks().await,
-        Options::default(),
-    );
-    let claims = api
-        .verify_cached(body["access_token"].as_str().unwrap())
-        .unwrap();
+    let claims = for_inventory(&app, response).await;
     assert_eq!(claims.sub, "batch");
     assert_eq!(claims.roles, ["reader"]);
     // The same client cannot fall back to its id alone, or to a made-up secret.
@@ -127,16 +122,7 @@ async fn a_cloud_run_service_signs_in_with_its_google_identity() {
     let id_token = google_id_token(&app, WORKLOAD_ACCOUNT, &token_endpoint, true).await;
     let response = with_assertion(&app, Some("workload"), &id_token, Some(INVENTORY)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    let api = Verifier::from_jwks(
-        &app.issuer,
-        INVENTORY,
-        &app.jwks().await,
-        Options::default(),
-    );
-    let claims = api
-        .verify_cached(body["access_token"].as_str().unwrap())
-        .unwrap();
+    let claims = for_inventory(&app, response).await;
     assert_eq!(claims.sub, "workload");
 }
 

@@ -37,12 +37,7 @@ const WIKI: (&str, &str) = ("wiki", WIKI_SECRET);
 #[tokio::test]
 async fn a_service_calls_an_api_for_its_user_with_an_exchanged_token() {
     let app = TestApp::builder().provider().spawn().await;
-    let discovery: Value = app
-        .get("/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let discovery = app.discovery().await;
     assert!(
         discovery["grant_types_supported"]
             .to_string()

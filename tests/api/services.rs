@@ -80,12 +80,7 @@ async fn a_service_gets_a_token_of_its_own_with_its_roles_and_no_user() {
     .await;
     let narrow: Value = narrow.json().await.unwrap();
     assert_eq!(narrow["scope"], "");
-    let discovery: Value = app
-        .get("/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let discovery = app.discovery().await;
     assert!(
         discovery["grant_types_supported"]
             .as_array()

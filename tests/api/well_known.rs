@@ -10,12 +10,7 @@ use crate::helpers::TestApp;
 #[tokio::test]
 async fn discovery_and_jwks_agree_on_issuer_and_location() {
     let app = TestApp::builder().key(KeyAlg::Rs256).spawn().await;
-    let discovery: Value = app
-        .get("/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let discovery = app.discovery().await;
     assert_eq!(discovery["issuer"], app.address.as_str());
     let jwks_uri = discovery["jwks_uri"].as_str().unwrap();
     assert_eq!(jwks_uri, format!("{}/.well-known/jwks.json", app.address));
@@ -43,12 +38,7 @@ async fn discovery_and_jwks_agree_on_issuer_and_location() {
 #[tokio::test]
 async fn discovery_advertises_only_endpoints_that_answer() {
     let app = TestApp::builder().key(KeyAlg::Es256).spawn().await;
-    let discovery: Value = app
-        .get("/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let discovery = app.discovery().await;
     for (name, value) in discovery.as_object().unwrap() {
         if name.ends_with("_endpoint") || name.ends_with("_uri") {
             let url = value.as_str().unwrap();

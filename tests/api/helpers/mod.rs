@@ -356,6 +356,15 @@ impl TestApp {
         self.client.get(url).send().await.unwrap()
     }
 
+    /// The discovery document, as a client library reads it.
+    pub async fn discovery(&self) -> serde_json::Value {
+        self.get("/.well-known/openid-configuration")
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The JWK Set, as a sibling service fetches it.
     pub async fn jwks(&self) -> jsonwebtoken::jwk::JwkSet {
         self.get("/.well-known/jwks.json")
