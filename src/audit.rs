@@ -54,6 +54,15 @@ pub enum Event<'a> {
         /// The upstream subject.
         sub: &'a str,
     },
+    /// A back-channel logout token was posted to a client (at sign-out, or by `monban sign-out`).
+    LogoutSent {
+        /// The client told.
+        client_id: &'a str,
+        /// Whose sign-in ended.
+        sub: &'a str,
+        /// Whether the client acknowledged it (2xx within the timeout).
+        delivered: bool,
+    },
 }
 
 impl Event<'_> {
@@ -65,6 +74,7 @@ impl Event<'_> {
             Event::TokenIssued { .. } => "token.issued",
             Event::RevocationHit { .. } => "revocation.hit",
             Event::SignedOut { .. } => "sign_out",
+            Event::LogoutSent { .. } => "logout.sent",
         }
     }
 
@@ -95,6 +105,16 @@ impl Event<'_> {
             }
             Event::SignedOut { email, sub } => {
                 tracing::info!(target: "monban::audit", event, email, sub, "signed out");
+            }
+            Event::LogoutSent {
+                client_id,
+                sub,
+                delivered: true,
+            } => {
+                tracing::info!(target: "monban::audit", event, client_id, sub, delivered = true, "client told of the sign-out");
+            }
+            Event::LogoutSent { client_id, sub, .. } => {
+                tracing::warn!(target: "monban::audit", event, client_id, sub, delivered = false, "client not reached with the sign-out");
             }
         }
     }
@@ -129,6 +149,12 @@ mod tests {
             }
             .name(),
             Event::SignedOut { email: "", sub: "" }.name(),
+            Event::LogoutSent {
+                client_id: "",
+                sub: "",
+                delivered: false,
+            }
+            .name(),
         ];
         let guide = include_str!("../docs/deploy.md");
         for name in names {

@@ -47,6 +47,13 @@ enum Command {
     },
     /// Run on localhost with a throwaway key and a mock Google: for trying monban out.
     Dev,
+    /// Tell every client with a `backchannel_logout_uri` that a person is signed out everywhere
+    /// (a logout token with their `sub` and no `sid`), with the running configuration and keys.
+    /// Set their `sign_outs` time too, so monban itself refuses their older sign-ins.
+    SignOut {
+        /// The person's `sub` (in the `sign_in.allowed` audit entries of the logs).
+        sub: String,
+    },
     /// Register relying parties (sibling services) in the configuration file.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -95,6 +102,41 @@ pub fn run() -> ExitCode {
             Err(e) => fail(2, &e.to_string()),
         },
         Command::MockUpstream => mock_upstream(),
+        Command::SignOut { sub } => sign_out(&env, &sub),
+    }
+}
+
+/// `monban sign-out SUB`: posts a `sub`-only logout token to every client with a back-channel
+/// URI; exit code 1 if one of them did not acknowledge it.
+fn sign_out(env: &HashMap<String, String>, sub: &str) -> ExitCode {
+    let (config, keys) = match load(env) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let state = match http::state::AppState::new(&config, &keys, http::state::Clock::system()) {
+        Ok(state) => state,
+        Err(e) => return fail(1, &format!("sign-out: {e:#}")),
+    };
+    let receivers: Vec<_> = state
+        .config
+        .clients
+        .iter()
+        .filter(|c| c.backchannel_logout_uri.is_some())
+        .collect();
+    if receivers.is_empty() {
+        println!("no client has a backchannel_logout_uri: nobody to tell");
+        return ExitCode::SUCCESS;
+    }
+    let told = actix_web::rt::System::new()
+        .block_on(http::backchannel::tell(&state, receivers, sub, None));
+    for t in &told {
+        let outcome = if t.delivered { "told" } else { "NOT reached" };
+        println!("{outcome}: {} ({})", t.client.id, t.client.name);
+    }
+    if told.iter().all(|t| t.delivered) {
+        ExitCode::SUCCESS
+    } else {
+        fail(1, "some clients were not reached; run the command again")
     }
 }
 

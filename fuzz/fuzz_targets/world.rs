@@ -116,6 +116,8 @@ redirect_uris = ["http://127.0.0.1:9/spa/callback"]
         roles: vec![],
         auth_time: NOW,
         hosted_domain: Some("lab.example.org".into()),
+        sid: String::new(),
+        clients: vec![],
     };
     let code = request.code(&sealer, &session, NOW);
     let form: TokenForm =

@@ -21,6 +21,12 @@ pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 /// The header `typ` of monban's ID tokens.
 pub const ID_TOKEN_TYP: &str = "JWT";
 
+/// The header `typ` of monban's back-channel logout tokens (OIDC Back-Channel Logout 1.0 §2.4).
+pub const LOGOUT_TOKEN_TYP: &str = "logout+jwt";
+
+/// The event a logout token carries in `events`.
+pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
 /// Claims every access token carries and every verifier requires.
 pub const REQUIRED_CLAIMS: &[&str] = &["exp", "iss", "aud", "sub"];
 
@@ -72,6 +78,10 @@ pub struct Claims {
     /// Roles from monban's configuration.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The Google Workspace domain the user signed in with (Google's `hd`), so monban can re-check
+    /// its allow-list when asked about the token (introspection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hd: Option<String>,
     /// The service acting for the user (RFC 8693 §4.1), if the token came from a token exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<Actor>,
@@ -101,4 +111,28 @@ impl Claims {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope.split(' ').any(|s| s == scope)
     }
+}
+
+/// The claims of a back-channel logout token (§2.4): monban posts one to a client's
+/// `backchannel_logout_uri` when the user signs out (`sid` names the sign-in) or when the
+/// administrator signs them out everywhere (`sub` only). Never a `nonce`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogoutClaims {
+    /// The issuer: monban's URL.
+    pub iss: String,
+    /// The client told (its `client_id`).
+    pub aud: String,
+    /// Issued at.
+    pub iat: u64,
+    /// Expiry: two minutes after `iat`.
+    pub exp: u64,
+    /// The token's unique id (a receiver may remember it to refuse a replay).
+    pub jti: String,
+    /// `{BACKCHANNEL_LOGOUT_EVENT: {}}`.
+    pub events: Map<String, Value>,
+    /// The user signed out.
+    pub sub: String,
+    /// The sign-in ended (the `sid` of its ID tokens); absent when every sign-in of `sub` ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }

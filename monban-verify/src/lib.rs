@@ -29,7 +29,8 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
-pub use contract::{ACCESS_TOKEN_TYP, Claims};
+pub use contract::{ACCESS_TOKEN_TYP, Claims, LogoutClaims};
+use contract::{BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYP};
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,6 +67,10 @@ pub enum VerifyError {
     /// A required claim (`sub`, `exp`, `iss`, `aud`) is missing or has the wrong shape. Reject.
     #[error("the token lacks a required claim")]
     MissingClaim,
+    /// A logout token without the back-channel logout event or `iat`, or with a `nonce`
+    /// (§2.6): it is some other kind of token. Reject.
+    #[error("the token is not a back-channel logout token")]
+    NotALogoutToken,
 }
 
 /// Why [`Verifier::discover`] failed.
@@ -264,6 +269,51 @@ impl Verifier {
 
     /// Verifies `token` with the cached keys only: never a network call.
     pub fn verify_cached(&self, token: &str) -> Result<Claims, VerifyError> {
+        self.decode(token, ACCESS_TOKEN_TYP)
+    }
+
+    /// Validates a back-channel logout token posted to this service (OIDC Back-Channel Logout
+    /// 1.0 §2.6): signed by monban with the key's algorithm, `typ` `logout+jwt`, `iss`, `aud`
+    /// this service, `iat` and `exp`, the back-channel event, and no `nonce`. Then end the
+    /// sessions of `sub` (of `sid` only, when present); remembering `jti` until `exp` refuses a
+    /// replay. An unknown `kid` refetches the JWKS as [`Verifier::verify`] does.
+    pub async fn verify_logout_token(&self, token: &str) -> Result<LogoutClaims, VerifyError> {
+        match self.verify_logout_token_cached(token) {
+            Err(VerifyError::UnknownKey) if self.claim_refetch() => {
+                if let Err(e) = self.inner.refetch().await {
+                    tracing::warn!(error = %e, "monban JWKS refetch failed; keeping cached keys");
+                }
+                self.verify_logout_token_cached(token)
+            }
+            other => other,
+        }
+    }
+
+    /// [`Verifier::verify_logout_token`] with the cached keys only.
+    pub fn verify_logout_token_cached(&self, token: &str) -> Result<LogoutClaims, VerifyError> {
+        let raw: serde_json::Value = self.decode(token, LOGOUT_TOKEN_TYP)?;
+        if raw.get("nonce").is_some() || raw.get("iat").is_none() {
+            return Err(VerifyError::NotALogoutToken);
+        }
+        let claims: LogoutClaims =
+            serde_json::from_value(raw).map_err(|_| VerifyError::MissingClaim)?;
+        if !claims
+            .events
+            .get(BACKCHANNEL_LOGOUT_EVENT)
+            .is_some_and(serde_json::Value::is_object)
+        {
+            return Err(VerifyError::NotALogoutToken);
+        }
+        Ok(claims)
+    }
+
+    /// The signature with the key's own algorithm, the header `typ`, and the validation every
+    /// key carries (`iss`, `aud`, `exp`, required claims).
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &str,
+    ) -> Result<T, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         let key = {
             let keys = self.inner.keys.read().unwrap_or_else(|p| p.into_inner());
@@ -277,10 +327,10 @@ impl Verifier {
         if header.alg != key.alg {
             return Err(VerifyError::AlgorithmMismatch);
         }
-        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+        if header.typ.as_deref() != Some(typ) {
             return Err(VerifyError::WrongType);
         }
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &key.validation)
+        jsonwebtoken::decode::<T>(token, &key.decoding, &key.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::InvalidSignature => VerifyError::BadSignature,

@@ -169,3 +169,54 @@ async fn discovery_refuses_a_plain_http_issuer_and_keys_from_another_origin() {
     );
     handle.stop(true).await;
 }
+
+#[tokio::test]
+async fn a_logout_token_is_validated_as_the_back_channel_spec_says() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), KeyAlg::Es256, 0);
+    let monban = start(dir.path(), 0);
+    let verifier = Verifier::discover(&monban.issuer, "wiki").await.unwrap();
+    let now = monban::tokens::unix_now();
+    let event = json!({"http://schemas.openid.net/event/backchannel-logout": {}});
+    let logout = |typ: &str, extra: serde_json::Value| {
+        let mut claims = json!({"iss": monban.issuer, "aud": "wiki", "iat": now, "exp": now + 120,
+                                "jti": "j", "sub": "mock-ada", "sid": "s", "events": event});
+        for (k, v) in extra.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        monban.tokens().mint(typ, &claims).unwrap()
+    };
+    let claims = verifier
+        .verify_logout_token(&logout("logout+jwt", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(
+        (claims.sub.as_str(), claims.sid.as_deref()),
+        ("mock-ada", Some("s"))
+    );
+    let refused = [
+        (
+            logout("logout+jwt", json!({"nonce": "n"})),
+            VerifyError::NotALogoutToken,
+        ),
+        (
+            logout("logout+jwt", json!({"events": {}})),
+            VerifyError::NotALogoutToken,
+        ),
+        (
+            logout("logout+jwt", json!({"aud": "spa"})),
+            VerifyError::WrongAudience,
+        ),
+        (logout("at+jwt", json!({})), VerifyError::WrongType),
+        (
+            monban.access_token("wiki", json!({})),
+            VerifyError::WrongType,
+        ),
+    ];
+    for (token, error) in refused {
+        assert_eq!(
+            verifier.verify_logout_token(&token).await.unwrap_err(),
+            error
+        );
+    }
+}

@@ -77,6 +77,11 @@ pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>,
                 keys.is_some(),
             )?,
             assertion_keys: keys,
+            backchannel_logout_uri: c
+                .backchannel_logout_uri
+                .as_deref()
+                .map(|u| https_url(&format!("{key}.backchannel_logout_uri"), u))
+                .transpose()?,
             roles: c.roles,
             apis: known_apis(&key, c.apis, apis)?,
             secret,

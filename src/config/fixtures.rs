@@ -31,6 +31,7 @@ pub(crate) fn client(id: &str, secret: Option<&str>, redirect_uri: &str) -> Clie
         roles: vec![],
         apis: vec![],
         assertion_keys: None,
+        backchannel_logout_uri: None,
         secret: secret.map(Secret::new),
         redirect_uris: vec![Url::parse(redirect_uri).unwrap()],
         post_logout_redirect_uris: vec![],

@@ -122,6 +122,9 @@ pub struct Client {
     /// Where the public keys of its `private_key_jwt` assertions come from; `None` for a client
     /// with a secret or a public one.
     pub assertion_keys: Option<AssertionKeys>,
+    /// Where monban posts a logout token when a sign-in it received a code in ends
+    /// (Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<Url>,
     /// The name people know the application by (`name`; the id when not set).
     pub name: String,
     /// Where the application lives, for the portal on monban's home page.
@@ -281,6 +284,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// How long a sign-out waits for the clients it tells (back-channel logout).
+    pub backchannel_logout_timeout: Duration,
     /// Per-client-address limit on the login and token endpoints.
     pub rate_limit: RateLimitSettings,
 }

@@ -56,6 +56,8 @@ pub(super) struct RawConfig {
     pub(super) log_format: LogFormat,
     #[serde(default = "default_shutdown_grace")]
     pub(super) shutdown_grace_secs: u64,
+    #[serde(default = "default_backchannel_timeout")]
+    pub(super) backchannel_logout_timeout_secs: u64,
     #[serde(default = "default_rate_limit_per_minute")]
     pub(super) rate_limit_per_minute: u32,
     #[serde(default = "default_rate_limit_burst")]
@@ -126,6 +128,7 @@ pub(super) struct RawClient {
     pub(super) jwks: Option<serde_json::Value>,
     pub(super) jwks_uri: Option<String>,
     pub(super) google_service_account: Option<String>,
+    pub(super) backchannel_logout_uri: Option<String>,
     pub(super) secret: Option<Secret>,
     #[serde(default)]
     pub(super) redirect_uris: Vec<String>,
@@ -241,6 +244,11 @@ fn default_log_format() -> LogFormat {
 }
 fn default_shutdown_grace() -> u64 {
     8
+}
+// A sign-out waits for the clients' answers at most this long: a hung client must not keep a
+// person on a blank page.
+fn default_backchannel_timeout() -> u64 {
+    2
 }
 // A lab behind one NAT address: 30 people signing in at once make about 120 limited requests
 // (two `/authorize`, `/login`, `/callback` each). Still 2 RS256 mints a second at most per address.

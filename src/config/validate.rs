@@ -180,6 +180,15 @@ impl RawConfig {
             jwks_max_age: Duration::from_secs(self.jwks_max_age_secs),
             log_format: self.log_format,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            backchannel_logout_timeout: match self.backchannel_logout_timeout_secs {
+                secs @ 1..=30 => Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::new(
+                        "backchannel_logout_timeout_secs",
+                        "must be 1 to 30 seconds",
+                    ));
+                }
+            },
             rate_limit: RateLimitSettings {
                 per_minute: self.rate_limit_per_minute,
                 burst: self.rate_limit_burst,

@@ -83,6 +83,7 @@ pub fn register_demo_client(config: &mut Config) {
         roles: vec![],
         apis: vec![],
         assertion_keys: None,
+        backchannel_logout_uri: None,
         secret: Some(Secret::new(DEMO_CLIENT.1)),
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],

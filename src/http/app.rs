@@ -12,7 +12,7 @@ use actix_web::{App, HttpResponse, HttpServer};
 use anyhow::Context;
 
 use super::handlers::{
-    authorize, callback, health, home, login, logout, token, userinfo, well_known,
+    authorize, callback, health, home, introspect, login, logout, token, userinfo, well_known,
 };
 use super::middleware::rate_limit::limit;
 use super::middleware::request_log::log_request;
@@ -23,8 +23,8 @@ use super::state::{AppState, Clock};
 use crate::config::Config;
 use crate::keys::KeyStore;
 use crate::protocol::paths::{
-    AUTHORIZE_PATH, CALLBACK_PATH, DISCOVERY_PATH, HEALTH_PATH, HOME_PATH, JWKS_PATH, LOGIN_PATH,
-    LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH,
+    AUTHORIZE_PATH, CALLBACK_PATH, DISCOVERY_PATH, HEALTH_PATH, HOME_PATH, INTROSPECTION_PATH,
+    JWKS_PATH, LOGIN_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH,
 };
 
 /// CORS for the endpoints single-page apps call from the browser: any origin, no cookies (they
@@ -61,6 +61,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .wrap(limited())
                 .wrap(api_cors())
                 .post(token::token),
+        )
+        .service(
+            web::resource(INTROSPECTION_PATH)
+                .wrap(limited())
+                .post(introspect::introspection),
         )
         .service(
             web::resource(USERINFO_PATH)

@@ -3,6 +3,7 @@
 //! in [`crate::protocol`] and [`crate::session`]; this folder only adapts HTTP.
 
 pub mod app;
+pub mod backchannel;
 pub mod cached_json;
 pub mod client_auth;
 pub mod error;

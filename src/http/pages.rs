@@ -103,6 +103,29 @@ pub fn signed_out(frame: &Frame<'_>) -> String {
     layout(frame, &title, &body)
 }
 
+/// The page after a sign-out that told services (back-channel logout): which were told, which
+/// could not be reached (`told`: each service's name and whether it acknowledged).
+pub fn signed_out_told(frame: &Frame<'_>, told: &[(&str, bool)]) -> String {
+    let title = frame.t("signed-out-title", &[]);
+    let names = |delivered: bool| {
+        told.iter()
+            .filter(|(_, ok)| *ok == delivered)
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut body = format!("<h1>{}</h1>\n", text(&title));
+    for (delivered, id) in [(true, "told-services"), (false, "not-reached-services")] {
+        let services = names(delivered);
+        if !services.is_empty() {
+            let line = frame.t(id, &[("services", &services)]);
+            body.push_str(&format!("<p>{}</p>\n", text(&line)));
+        }
+    }
+    body.push_str(&google_button(frame, "/login"));
+    layout(frame, &title, &body)
+}
+
 /// "Sign in to <app>": an application sent someone without a session; `login` goes on to Google.
 pub fn sign_in_to(frame: &Frame<'_>, app: &str, login: &str) -> String {
     let title = frame.t("sign-in-to", &[("app", app)]);

@@ -113,6 +113,15 @@ impl AppState {
         (!signed_out).then_some(session)
     }
 
+    /// The SSO session cookie for `session`: sealed until the session ends (its sign-in plus
+    /// `session_ttl_secs`), and kept by the browser as long.
+    pub fn session_cookie(&self, session: &Session) -> actix_web::cookie::Cookie<'static> {
+        let end = session.auth_time + self.config.lifetimes.session.as_secs();
+        let sealed = self.sealer.seal(Purpose::Session, session, end);
+        let left = std::time::Duration::from_secs(end.saturating_sub(self.now()));
+        self.cookies.build(self.cookies.session, sealed, Some(left))
+    }
+
     /// What every page of this request shows: the language its `Accept-Language` asks for
     /// (else `default_locale`), the organisation, its logo and monban's host.
     pub fn frame(&self, headers: &HeaderMap) -> Frame<'_> {

@@ -176,7 +176,11 @@ impl AuthorizeRequest {
             nonce: self.nonce.clone(),
             scope: self.scope.clone(),
             resource: self.resource.clone(),
-            session: session.clone(),
+            // Which clients the SSO session told nothing about this grant: not carried on.
+            session: Session {
+                clients: Vec::new(),
+                ..session.clone()
+            },
         };
         sealer.seal(Purpose::Code, &grant, now + CODE_TTL_SECS)
     }
@@ -279,8 +283,11 @@ pub struct CodeGrant {
 /// What `/authorize` answers: a 303 either way.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// To the client's registered redirect URI, with a code or an error.
+    /// To the client's registered redirect URI, with an error.
     ToClient(Url),
+    /// To the client's registered redirect URI with a code; the session to seal again into the
+    /// cookie when it must now remember this client (for back-channel logout).
+    Code(Url, Option<Session>),
     /// To `/login`, which signs in at Google and comes back to this same request.
     SignIn(String),
 }
@@ -331,7 +338,12 @@ impl AuthorizeRequest {
                 if let Some(s) = &self.state {
                     target.query_pairs_mut().append_pair("state", s);
                 }
-                Outcome::ToClient(target)
+                let remember = self.client.backchannel_logout_uri.is_some()
+                    && !session.clients.contains(&self.client.id);
+                Outcome::Code(
+                    target,
+                    remember.then(|| session.with_client(&self.client.id)),
+                )
             }
             _ if self.prompt_none => {
                 refuse(OAuthError::LoginRequired("nobody is signed in".into()))
@@ -457,8 +469,10 @@ mod tests {
             roles: vec![],
             auth_time: 100,
             hosted_domain: Some("lab.example.org".into()),
+            sid: String::new(),
+            clients: vec![],
         };
-        let Outcome::ToClient(url) = request.decide(Some(&session), "", &sealer, &config(), 200)
+        let Outcome::Code(url, None) = request.decide(Some(&session), "", &sealer, &config(), 200)
         else {
             panic!("a session suffices");
         };

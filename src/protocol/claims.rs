@@ -82,6 +82,7 @@ pub fn access_claims(
         name: session.name.clone(),
         picture: session.picture.clone(),
         roles: session.roles.clone(),
+        hd: session.hosted_domain.clone(),
         act: None,
         extra: Default::default(),
     }
@@ -113,6 +114,7 @@ pub fn service_claims(
         name: None,
         picture: None,
         roles: client.roles.clone(),
+        hd: None,
         act: None,
         extra: Default::default(),
     }
@@ -138,6 +140,9 @@ pub struct IdClaims {
     pub nonce: Option<String>,
     /// The access token's hash ([`at_hash`]).
     pub at_hash: String,
+    /// The sign-in (SSO session) it came from, as back-channel logout tokens name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Who the user is.
     #[serde(flatten)]
     pub profile: Profile,
@@ -175,6 +180,8 @@ mod tests {
             roles: vec!["admin".into()],
             auth_time: 5,
             hosted_domain: None,
+            sid: String::new(),
+            clients: vec![],
         };
         let claims = access_claims(
             "https://login.example.org",

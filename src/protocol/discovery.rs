@@ -4,7 +4,9 @@
 use jsonwebtoken::Algorithm;
 use serde::Serialize;
 
-use super::paths::{AUTHORIZE_PATH, JWKS_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH};
+use super::paths::{
+    AUTHORIZE_PATH, INTROSPECTION_PATH, JWKS_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH,
+};
 use super::scope::STANDARD_SCOPES;
 use crate::config::{AuthMethod, GrantType};
 
@@ -23,6 +25,14 @@ pub struct Discovery {
     pub userinfo_endpoint: String,
     /// `/logout` (RP-initiated logout).
     pub end_session_endpoint: String,
+    /// `/introspect` (RFC 7662), for confidential clients.
+    pub introspection_endpoint: String,
+    /// Client authentication at `/introspect`: the token endpoint's.
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Back-Channel Logout 1.0: clients with a `backchannel_logout_uri` are told of sign-outs.
+    pub backchannel_logout_supported: bool,
+    /// Logout tokens carry `sid`, and ID tokens too.
+    pub backchannel_logout_session_supported: bool,
     /// The grants monban implements.
     pub grant_types_supported: Vec<&'static str>,
     /// PKCE: S256 only.
@@ -56,6 +66,14 @@ impl Discovery {
             token_endpoint: format!("{issuer}{TOKEN_PATH}"),
             userinfo_endpoint: format!("{issuer}{USERINFO_PATH}"),
             end_session_endpoint: format!("{issuer}{LOGOUT_PATH}"),
+            introspection_endpoint: format!("{issuer}{INTROSPECTION_PATH}"),
+            introspection_endpoint_auth_methods_supported: AuthMethod::ALL
+                .iter()
+                .filter(|(m, _)| *m != AuthMethod::None)
+                .map(|(_, name)| *name)
+                .collect(),
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
             grant_types_supported: GrantType::ALL.iter().map(|(_, name)| *name).collect(),
             code_challenge_methods_supported: vec!["S256"],
             token_endpoint_auth_methods_supported: AuthMethod::ALL
@@ -83,6 +101,8 @@ impl Discovery {
                 "name",
                 "picture",
                 "roles",
+                "sid",
+                "act",
             ],
             authorization_response_iss_parameter_supported: true,
             response_types_supported: vec!["code"],

@@ -330,6 +330,7 @@ impl TokenService<'_> {
             auth_time: session.auth_time,
             nonce: nonce.map(str::to_string),
             at_hash: at_hash(self.tokens.keys().active().alg, &access_token),
+            sid: Some(session.sid.clone()).filter(|s| !s.is_empty()),
             profile: Profile::of(session),
         };
         let id_token = self

@@ -39,12 +39,14 @@
 //! cannot be revoked alone) and how each cost is bounded is in docs/security.md.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod claims;
 pub mod client_assertion;
 pub mod discovery;
 pub mod error;
 pub mod exchange;
 pub mod grants;
+pub mod introspection;
 pub mod logout;
 pub mod paths;
 pub mod pkce;

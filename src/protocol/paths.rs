@@ -22,3 +22,5 @@ pub const AUTHORIZE_PATH: &str = "/authorize";
 pub const TOKEN_PATH: &str = "/token";
 /// The UserInfo endpoint.
 pub const USERINFO_PATH: &str = "/userinfo";
+/// Token introspection (RFC 7662).
+pub const INTROSPECTION_PATH: &str = "/introspect";

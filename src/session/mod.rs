@@ -33,7 +33,18 @@ pub struct Session {
     /// Google Workspace domain, kept so a refresh can re-check the allow-list.
     #[serde(default)]
     pub hosted_domain: Option<String>,
+    /// This sign-in's id: the `sid` of its ID tokens and of its back-channel logout tokens
+    /// (empty for a session sealed before monban had one).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sid: String,
+    /// The clients with a back-channel logout URI that received a code in this session, to be
+    /// told at sign-out: at most [`MAX_LOGOUT_CLIENTS`], the oldest dropped first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
 }
+
+/// How many clients a session remembers for back-channel logout (the cookie must stay small).
+pub const MAX_LOGOUT_CLIENTS: usize = 16;
 
 impl Session {
     /// This session under today's configuration: not signed out by the administrator, still
@@ -47,6 +58,24 @@ impl Session {
             roles,
             ..self.clone()
         })
+    }
+
+    /// This session, remembering that `client_id` received a code in it (once, most recent last,
+    /// within [`MAX_LOGOUT_CLIENTS`]).
+    pub fn with_client(&self, client_id: &str) -> Session {
+        let mut clients: Vec<String> = self
+            .clients
+            .iter()
+            .filter(|c| *c != client_id)
+            .cloned()
+            .collect();
+        clients.push(client_id.to_string());
+        let excess = clients.len().saturating_sub(MAX_LOGOUT_CLIENTS);
+        clients.drain(..excess);
+        Session {
+            clients,
+            ..self.clone()
+        }
     }
 
     /// The person as the sign-in policy sees them: the address was verified when they signed in.
@@ -68,6 +97,30 @@ pub fn random_token() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_remembers_a_bounded_list_of_clients() {
+        let mut session = Session {
+            sub: "1".into(),
+            email: "ada@lab.example.org".into(),
+            name: None,
+            picture: None,
+            roles: vec![],
+            auth_time: 0,
+            hosted_domain: None,
+            sid: "s".into(),
+            clients: vec![],
+        };
+        for i in 0..20 {
+            session = session.with_client(&format!("c{i}"));
+        }
+        session = session.with_client("c10");
+        assert_eq!(session.clients.len(), MAX_LOGOUT_CLIENTS);
+        assert_eq!(session.clients.first().map(String::as_str), Some("c4"));
+        assert_eq!(session.clients.last().map(String::as_str), Some("c10"));
+    }
+
     #[test]
     fn tokens_are_random() {
         assert_ne!(super::random_token(), super::random_token());

@@ -143,6 +143,8 @@ pub async fn complete(
         roles,
         auth_time: identity.auth_time.unwrap_or(now),
         hosted_domain: identity.hosted_domain,
+        sid: random_token(),
+        clients: vec![],
     };
     Ok((session, login.return_to))
 }

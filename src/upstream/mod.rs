@@ -23,6 +23,7 @@ use crate::jwks::KeySet;
 use id_token::IdTokenError;
 
 mod assertion_keys;
+pub mod backchannel;
 pub mod id_token;
 
 /// JWKS lifetime when the upstream sends no usable `Cache-Control`.

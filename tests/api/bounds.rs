@@ -5,7 +5,7 @@ use monban::config::generate_session_secret;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET, location, logged, param};
+use crate::helpers::{CLIENT_ORIGIN, TestApp, WIKI_SECRET, claims_of, location, logged, param};
 
 #[tokio::test]
 async fn seals_of_one_issuer_open_nowhere_else_even_with_the_same_keys_and_secret() {
@@ -81,15 +81,6 @@ async fn the_request_log_names_the_address_the_rate_limit_counts_not_a_forged_on
 }
 
 /// The claims of a JWT, unverified (the tests only read what monban wrote).
-fn claims_of(jwt: &str) -> Value {
-    use base64::Engine;
-    let payload = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
 #[tokio::test]
 async fn todays_configuration_decides_every_code_and_its_roles() {
     let monday = TestApp::builder().provider().spawn().await;

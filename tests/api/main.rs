@@ -2,6 +2,7 @@
 //! over HTTP as a browser or a sibling service would.
 
 mod assertions;
+mod backchannel;
 mod bad_inputs;
 mod binary;
 mod bounds;
@@ -12,6 +13,7 @@ mod exchange;
 mod faults;
 mod hardening;
 mod helpers;
+mod introspection;
 mod keys;
 mod login;
 mod pages;

@@ -20,16 +20,7 @@ const INVENTORY: &str = "https://inventory.lab.example.org/";
 
 #[tokio::test]
 async fn a_python_service_signs_in_with_authlib_and_verifies_with_pyjwt() {
-    let ready = Command::new("python3")
-        .args(["-c", "import jwt, authlib, requests, cryptography"])
-        .output()
-        .await
-        .is_ok_and(|o| o.status.success());
-    if !ready {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install pyjwt[crypto], authlib and requests"
-        );
+    if !python_ready().await {
         eprintln!("skipped: pip install \"pyjwt[crypto]\" authlib requests to run the Python test");
         return;
     }
@@ -161,4 +152,63 @@ async fn a_python_cloud_run_service_signs_in_with_its_service_account() {
         stdout.contains(&format!("workload token: dev-sync {INVENTORY}")),
         "{stdout}"
     );
+}
+
+#[tokio::test]
+async fn a_python_service_validates_its_logout_token_with_pyjwt() {
+    let port = crate::helpers::free_port();
+    let client = format!(
+        "[[clients]]\nid = \"pyapp\"\nname = \"Python app\"\nsecret = \"pyapp-client-secret\"\n\
+         redirect_uris = [\"{CLIENT_ORIGIN}/pyapp/callback\"]\n\
+         backchannel_logout_uri = \"http://127.0.0.1:{port}/backchannel\"\n"
+    );
+    let app = TestApp::builder()
+        .mock_google(Fault::None)
+        .more_clients(&client)
+        .spawn()
+        .await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/python/backchannel_logout.py"
+    );
+    let mut command = Command::new("python3");
+    command
+        .arg(script)
+        .args([&port.to_string(), &app.issuer, "pyapp"]);
+    if !python_ready().await {
+        return;
+    }
+    let (mut receiver, output) = crate::helpers::spawn_recording(command, "listening").await;
+    let (url, _) = app.authorize_url("pyapp", "");
+    app.follow_to_client(&url, "ada").await;
+    let page = app
+        .client
+        .post(format!("{}/logout", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Python app"), "{page}");
+    receiver.wait().await.unwrap();
+    let lines = output.lock().unwrap().clone();
+    assert!(
+        lines.iter().any(|l| l.starts_with("signed out: mock-ada ")),
+        "{lines:?}"
+    );
+}
+
+/// Whether PyJWT and friends are installed (always under CI).
+async fn python_ready() -> bool {
+    let ready = Command::new("python3")
+        .args(["-c", "import jwt, authlib, requests, cryptography"])
+        .output()
+        .await
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ready || std::env::var_os("CI").is_none(),
+        "CI must install pyjwt[crypto], authlib and requests"
+    );
+    ready
 }

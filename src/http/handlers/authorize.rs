@@ -38,6 +38,15 @@ pub async fn authorize(
         now,
     ) {
         Outcome::ToClient(url) => see_other(url.as_str()),
+        Outcome::Code(url, remember) => {
+            let mut response = see_other(url.as_str());
+            if let Some(session) = remember {
+                response
+                    .add_cookie(&state.session_cookie(&session))
+                    .expect("a cookie is a valid header");
+            }
+            response
+        }
         Outcome::SignIn(path) if state.config.pages.skip_sign_in_page => see_other(&path),
         Outcome::SignIn(path) => {
             let frame = state.frame(req.headers());

@@ -8,7 +8,6 @@ use crate::audit::Event;
 use crate::http::error::sign_in_page;
 use crate::http::state::AppState;
 use crate::session::Session;
-use crate::session::seal::Purpose;
 use crate::session::sign_in::{self, Callback};
 
 /// Query of `/callback`.
@@ -46,16 +45,9 @@ fn signed_in(state: &AppState, session: &Session, return_to: &str) -> HttpRespon
         sub: &session.sub,
     }
     .record();
-    let ttl = state.config.lifetimes.session;
-    let sealed = state
-        .sealer
-        .seal(Purpose::Session, session, session.auth_time + ttl.as_secs());
     let mut response = super::see_other(return_to);
-    let cookie = state
-        .cookies
-        .build(state.cookies.session, sealed, Some(ttl));
     response
-        .add_cookie(&cookie)
+        .add_cookie(&state.session_cookie(session))
         .expect("a cookie is a valid header");
     response
 }

@@ -6,10 +6,13 @@ use actix_web::web::{Data, Form, Query};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::audit::Event;
+use crate::http::backchannel::tell;
 use crate::http::error::refusal_page;
 use crate::http::pages::{self, Action};
 use crate::http::state::AppState;
+use crate::protocol::backchannel::receivers;
 use crate::protocol::logout::{LogoutQuery, LogoutRequest};
+use crate::protocol::paths::HOME_PATH;
 
 /// A GET: at once with a valid hint (or when nobody is signed in), else a confirmation page.
 pub async fn logout(
@@ -26,7 +29,7 @@ pub async fn logout(
             .content_type("text/html; charset=utf-8")
             .body(pages::confirm_sign_out(&state.frame(req.headers()), &query));
     }
-    sign_out(&req, &state, &request.target)
+    sign_out(&req, &state, &request.target).await
 }
 
 /// A POST (the confirmation form, monban's own sign-out button, or a client's form). The session
@@ -46,7 +49,7 @@ pub async fn logout_form(
     }
     let form = form.map(Form::into_inner).unwrap_or_default();
     match LogoutRequest::parse(&form, &state.config.clients, &state.tokens) {
-        Ok(request) => sign_out(&req, &state, &request.target),
+        Ok(request) => sign_out(&req, &state, &request.target).await,
         Err(message) => cannot_follow(&req, &state, message),
     }
 }
@@ -61,16 +64,31 @@ fn cross_site(req: &HttpRequest, issuer: &str) -> bool {
     foreign_origin || header("sec-fetch-site") == Some("cross-site")
 }
 
-/// Clears the session cookie, if the browser sent one, and goes to `target`.
-fn sign_out(req: &HttpRequest, state: &AppState, target: &str) -> HttpResponse {
-    let mut response = super::see_other(target);
+/// Clears the session cookie, if the browser sent one, tells the clients that received codes in
+/// it (back-channel logout), and goes to `target`; to monban's own page, that page says which
+/// services were told.
+async fn sign_out(req: &HttpRequest, state: &AppState, target: &str) -> HttpResponse {
+    let mut told = Vec::new();
     if let Some(session) = state.session(req, state.now()) {
         Event::SignedOut {
             email: &session.email,
             sub: &session.sub,
         }
         .record();
+        let receivers = receivers(&state.config.clients, &session);
+        told = tell(state, receivers, &session.sub, Some(&session.sid)).await;
     }
+    let mut response = if target == HOME_PATH && !told.is_empty() {
+        let told: Vec<(&str, bool)> = told
+            .iter()
+            .map(|t| (t.client.name.as_str(), t.delivered))
+            .collect();
+        HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(pages::signed_out_told(&state.frame(req.headers()), &told))
+    } else {
+        super::see_other(target)
+    };
     if req.cookie(state.cookies.session).is_some() {
         response
             .add_cookie(&state.cookies.session_removal())

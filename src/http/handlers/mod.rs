@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod callback;
 pub mod health;
 pub mod home;
+pub mod introspect;
 pub mod login;
 pub mod logout;
 pub mod token;

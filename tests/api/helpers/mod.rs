@@ -23,7 +23,8 @@ use tempfile::TempDir;
 
 pub use logs::{assert_not_logged, logged};
 pub use processes::{
-    Output, browser_at_callback, free_port, serve_process, serve_recording, sigterm, spawn_until,
+    Output, browser_at_callback, free_port, serve_process, serve_recording, sigterm,
+    spawn_recording, spawn_until,
 };
 
 /// The mock upstream's client credentials in the tests.
@@ -294,6 +295,11 @@ impl TestAppBuilder {
 impl Setup {
     /// The configuration of an instance whose issuer is `issuer`.
     fn config(&self, issuer: &str, signing_kid: Option<&str>) -> Config {
+        Config::load(&self.environment(issuer, signing_kid)).unwrap()
+    }
+
+    /// The `MONBAN_*` variables of that configuration.
+    fn environment(&self, issuer: &str, signing_kid: Option<&str>) -> HashMap<String, String> {
         let mut env: HashMap<String, String> = owned(BASE_ENV).collect();
         env.insert("MONBAN_ISSUER".into(), issuer.into());
         let keys_dir = self.keys_dir.path().to_str().unwrap();
@@ -305,7 +311,7 @@ impl Setup {
             env.insert("MONBAN_UPSTREAM__ISSUER".into(), upstream.clone());
         }
         env.extend(self.env.iter().cloned());
-        Config::load(&env).unwrap()
+        env
     }
 
     async fn launch(self) -> TestApp {
@@ -372,6 +378,11 @@ impl TestApp {
             .json()
             .await
             .unwrap()
+    }
+
+    /// The variables this instance's configuration comes from, for the binary's commands.
+    pub fn environment(&self) -> HashMap<String, String> {
+        self.setup.environment(&self.issuer, None)
     }
 
     /// The configuration this instance runs with.
@@ -557,6 +568,16 @@ impl TestApp {
         ])
         .await
     }
+}
+
+/// A JWT's claims, read without verifying (as a client reads a token it has just verified).
+pub fn claims_of(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 /// Where the Google button of a "Sign in to <app>" page goes.
