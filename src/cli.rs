@@ -54,6 +54,9 @@ enum Command {
         /// The person's `sub` (in the `sign_in.allowed` audit entries of the logs).
         sub: String,
     },
+    /// Guard an app that speaks no OpenID Connect: a reverse proxy (and forward-auth endpoint)
+    /// that signs people in through monban. Reads only `PORT` and `MONBAN_GATE__*`.
+    Gate,
     /// Register relying parties (sibling services) in the configuration file.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -103,6 +106,23 @@ pub fn run() -> ExitCode {
         },
         Command::MockUpstream => mock_upstream(),
         Command::SignOut { sub } => sign_out(&env, &sub),
+        Command::Gate => gate(&env),
+    }
+}
+
+/// `monban gate`: a bad variable is exit code 2, a failure to serve 1.
+fn gate(env: &HashMap<String, String>) -> ExitCode {
+    let config = match crate::gate::GateConfig::load(env) {
+        Ok(config) => config,
+        Err(e) => return fail(2, &e.to_string()),
+    };
+    telemetry::init(
+        env.contains_key("K_SERVICE"),
+        env.get("GOOGLE_CLOUD_PROJECT").cloned(),
+    );
+    match actix_web::rt::System::new().block_on(crate::gate::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(1, &format!("gate: {e:#}")),
     }
 }
 

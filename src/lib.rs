@@ -13,12 +13,14 @@
 //! - [`protocol`]: the OpenID provider in plain functions (no HTTP types);
 //! - [`http`]: the actix-web server: state, the route table, handlers, middleware, pages;
 //! - [`dev`]: the mock Google and `monban dev`, outside the server's own modules;
+//! - [`gate`]: `monban gate`, a reverse proxy and forward-auth endpoint for apps without OIDC;
 //! - [`cli`] and [`telemetry`]: the commands and the logs.
 
 pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod dev;
+pub mod gate;
 pub mod http;
 pub mod i18n;
 pub mod jwks;

@@ -34,7 +34,7 @@ mod urls;
 mod validate;
 
 pub use email::{normalize_domain, normalize_email};
-pub use secret::{Secret, decode_secret, generate_session_secret};
+pub use secret::{Secret, check_session_secret, decode_secret, generate_session_secret};
 pub use sign_outs::SignOuts;
 
 use raw::{RawConfig, from_config_crate};

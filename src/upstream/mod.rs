@@ -13,8 +13,8 @@ use std::time::Duration;
 use openidconnect::core::{CoreAuthPrompt, CoreClient, CoreProviderMetadata, CoreResponseType};
 use openidconnect::{
     AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, LoginHint, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RequestTokenError, Scope, TokenResponse,
+    EndpointNotSet, EndpointSet, LoginHint, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
 };
 use url::Url;
 
@@ -308,6 +308,18 @@ impl Upstream {
         nonce: &str,
         now: u64,
     ) -> Result<Identity, UpstreamError> {
+        Ok(self.sign_in(code, pkce_verifier, nonce, now).await?.0)
+    }
+
+    /// [`Upstream::exchange`], also returning the access token (`monban gate` passes monban's to
+    /// the app it guards).
+    pub async fn sign_in(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+        nonce: &str,
+        now: u64,
+    ) -> Result<(Identity, String), UpstreamError> {
         let (metadata, keys) = self.metadata(false, now).await?;
         let issuer = metadata.issuer().as_str().to_string();
         let response = self
@@ -328,6 +340,7 @@ impl Upstream {
             .id_token()
             .ok_or_else(|| UpstreamError::BadResponse("no id_token in the response".into()))?
             .to_string();
+        let access_token = response.access_token().secret().clone();
         let verify = |keys: &KeySet| {
             id_token::verify(
                 keys,
@@ -338,14 +351,15 @@ impl Upstream {
                 now,
             )
         };
-        match verify(&keys) {
+        let identity = match verify(&keys) {
             Err(IdTokenError::UnknownKey) => {
                 // A key we have not seen: the upstream may have rotated. Fetch once more.
                 let (_, keys) = self.metadata(true, now).await?;
                 verify(&keys).map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
             }
             other => other.map_err(|e| UpstreamError::InvalidIdToken(e.to_string())),
-        }
+        }?;
+        Ok((identity, access_token))
     }
 }
 

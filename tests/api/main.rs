@@ -11,6 +11,7 @@ mod cloud_run;
 mod deploy;
 mod exchange;
 mod faults;
+mod gate;
 mod hardening;
 mod helpers;
 mod introspection;

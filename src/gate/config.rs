@@ -1,0 +1,221 @@
+//! `monban gate`'s settings: environment variables only (`MONBAN_GATE__*` and Cloud Run's
+//! `PORT`), validated at start-up; each problem names the variable. Any other `MONBAN_*` variable
+//! is an error here, so a typo (or monban's own settings given to the gate) does not pass silently.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::config::{ConfigError, Secret, check_session_secret, decode_secret, normalize_email};
+
+/// The variables `monban gate` reads, besides `PORT`.
+const KNOWN: [&str; 8] = [
+    "MONBAN_GATE__ISSUER",
+    "MONBAN_GATE__CLIENT_ID",
+    "MONBAN_GATE__CLIENT_SECRET",
+    "MONBAN_GATE__URL",
+    "MONBAN_GATE__UPSTREAM",
+    "MONBAN_GATE__ALLOWED_ROLES",
+    "MONBAN_GATE__ALLOWED_EMAILS",
+    "MONBAN_GATE__SESSION_SECRETS",
+];
+
+/// The gate in front of one app.
+#[derive(Clone, Debug)]
+pub struct GateConfig {
+    /// monban's issuer URL.
+    pub issuer: Url,
+    /// The gate's client at monban.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: Secret,
+    /// The gate's own public base URL (its callback is `/_monban/callback` under it).
+    pub url: Url,
+    /// The app's URL, e.g. `http://127.0.0.1:8888`.
+    pub upstream: Url,
+    /// Roles any one of which lets a person in (with `allowed_emails`; both empty: anyone monban
+    /// signs in).
+    pub allowed_roles: Vec<String>,
+    /// Addresses that may use the app whatever their roles.
+    pub allowed_emails: Vec<String>,
+    /// Sealing secrets, newest first (as monban's `session_secrets`).
+    pub session_secrets: Vec<Vec<u8>>,
+    /// The port to listen on (`PORT`, else 8080).
+    pub port: u16,
+    /// Timeout of the gate's calls to monban.
+    pub timeout: Duration,
+}
+
+impl GateConfig {
+    /// Reads and validates the gate's variables from `env`.
+    pub fn load(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        if let Some(unknown) = env
+            .keys()
+            .filter(|k| k.starts_with("MONBAN_") && !KNOWN.contains(&k.as_str()))
+            .min()
+        {
+            return Err(ConfigError::new(
+                unknown,
+                format!(
+                    "monban gate does not read it (it reads {})",
+                    KNOWN.join(", ")
+                ),
+            ));
+        }
+        let get = |key: &str| -> Result<&str, ConfigError> {
+            env.get(key)
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| ConfigError::new(key, "missing"))
+        };
+        let url = |key: &str| -> Result<Url, ConfigError> {
+            let raw = get(key)?;
+            let url = Url::parse(raw)
+                .map_err(|e| ConfigError::new(key, format!("{raw:?} is not a URL ({e})")))?;
+            match url.scheme() {
+                "https" | "http" => Ok(url),
+                other => Err(ConfigError::new(
+                    key,
+                    format!("scheme {other:?}: use http(s)"),
+                )),
+            }
+        };
+        let list = |key: &str| -> Vec<String> {
+            env.get(key)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let emails = list("MONBAN_GATE__ALLOWED_EMAILS")
+            .iter()
+            .map(|e| {
+                normalize_email(e).ok_or_else(|| {
+                    ConfigError::new(
+                        "MONBAN_GATE__ALLOWED_EMAILS",
+                        format!("{e:?} is not an email address"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let secrets_key = "MONBAN_GATE__SESSION_SECRETS";
+        let mut session_secrets = Vec::new();
+        for (i, secret) in get(secrets_key)?.split(',').map(str::trim).enumerate() {
+            check_session_secret(secret)
+                .map_err(|p| ConfigError::new(secrets_key, format!("secret {}: {p}", i + 1)))?;
+            session_secrets.extend(decode_secret(secret));
+        }
+        let port = match env.get("PORT") {
+            None => 8080,
+            Some(p) => p
+                .parse()
+                .map_err(|_| ConfigError::new("PORT", format!("{p:?} is not a port")))?,
+        };
+        let gate_url = url("MONBAN_GATE__URL")?;
+        if gate_url.path() != "/" || gate_url.query().is_some() {
+            return Err(ConfigError::new(
+                "MONBAN_GATE__URL",
+                "must be the gate's origin, without a path (the app is served at its root)",
+            ));
+        }
+        Ok(Self {
+            issuer: url("MONBAN_GATE__ISSUER")?,
+            client_id: get("MONBAN_GATE__CLIENT_ID")?.to_string(),
+            client_secret: Secret::new(get("MONBAN_GATE__CLIENT_SECRET")?),
+            url: gate_url,
+            upstream: url("MONBAN_GATE__UPSTREAM")?,
+            allowed_roles: list("MONBAN_GATE__ALLOWED_ROLES"),
+            allowed_emails: emails,
+            session_secrets,
+            port,
+            timeout: Duration::from_secs(5),
+        })
+    }
+
+    /// The gate's origin as a string, without the trailing slash.
+    pub fn origin(&self) -> &str {
+        self.url.as_str().trim_end_matches('/')
+    }
+
+    /// Whether a person with `email` and `roles` may use the app.
+    pub fn admits(&self, email: Option<&str>, roles: &[String]) -> bool {
+        if self.allowed_roles.is_empty() && self.allowed_emails.is_empty() {
+            return true;
+        }
+        roles.iter().any(|r| self.allowed_roles.contains(r))
+            || email.is_some_and(|e| self.allowed_emails.iter().any(|a| a == e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(extra: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut env: HashMap<String, String> = [
+            ("MONBAN_GATE__ISSUER", "https://login.example.org"),
+            ("MONBAN_GATE__CLIENT_ID", "notebooks"),
+            ("MONBAN_GATE__CLIENT_SECRET", "s3cret"),
+            ("MONBAN_GATE__URL", "https://notebooks.example.org"),
+            ("MONBAN_GATE__UPSTREAM", "http://127.0.0.1:8888"),
+            (
+                "MONBAN_GATE__SESSION_SECRETS",
+                "DDWpQgde_2tuFStCu4bg9LNSJ1FVKzW7l3sBkWX7kfg",
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env
+    }
+
+    #[test]
+    fn rules_admit_by_role_or_address_and_everyone_without_rules() {
+        let open = GateConfig::load(&env(&[])).unwrap();
+        assert!(open.admits(None, &[]));
+        let ruled = GateConfig::load(&env(&[
+            ("MONBAN_GATE__ALLOWED_ROLES", "admin, staff"),
+            ("MONBAN_GATE__ALLOWED_EMAILS", "Grace@Lab.Example.org"),
+        ]))
+        .unwrap();
+        assert!(ruled.admits(Some("ada@lab.example.org"), &["staff".into()]));
+        assert!(ruled.admits(Some("grace@lab.example.org"), &[]));
+        assert!(!ruled.admits(Some("alan@lab.example.org"), &["student".into()]));
+    }
+
+    #[test]
+    fn a_bad_or_unknown_variable_is_named() {
+        for (extra, key) in [
+            (("MONBAN_GATE__UPSTREM", "http://x"), "MONBAN_GATE__UPSTREM"),
+            (("MONBAN_ISSUER", "https://x"), "MONBAN_ISSUER"),
+            (
+                ("MONBAN_GATE__URL", "https://x.example.org/app"),
+                "MONBAN_GATE__URL",
+            ),
+            (
+                ("MONBAN_GATE__SESSION_SECRETS", "short"),
+                "MONBAN_GATE__SESSION_SECRETS",
+            ),
+            (
+                ("MONBAN_GATE__ALLOWED_EMAILS", "nobody"),
+                "MONBAN_GATE__ALLOWED_EMAILS",
+            ),
+            (("PORT", "http"), "PORT"),
+        ] {
+            let e = GateConfig::load(&env(&[extra])).unwrap_err();
+            assert_eq!(e.key, key, "{extra:?}");
+        }
+        let mut missing = env(&[]);
+        missing.remove("MONBAN_GATE__CLIENT_ID");
+        assert_eq!(
+            GateConfig::load(&missing).unwrap_err().key,
+            "MONBAN_GATE__CLIENT_ID"
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! The gate's own paths (`/_monban/start`, `/_monban/callback`, `/_monban/logout`,
+//! `/_monban/auth`) and everything else, which is the app's.
+
+use actix_web::http::header;
+use actix_web::web::{Data, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::proxy::{forward, upstream_headers, upstream_url, websocket};
+use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS};
+use super::{Gate, START_PATH};
+use crate::session::login_state::safe_return_to;
+use crate::session::random_token;
+use crate::session::seal::Purpose;
+use crate::upstream::AuthorizationRequest;
+
+/// `rd`: where to go once signed in.
+#[derive(Debug, Deserialize)]
+pub struct StartQuery {
+    rd: Option<String>,
+}
+
+/// Leaves for monban's `/authorize`, with the sign-in in flight sealed into a cookie.
+pub async fn start(query: Query<StartQuery>, gate: Data<Gate>) -> HttpResponse {
+    // `rd` may be a path, or a URL on the gate's own origin (as forward auth sends it).
+    let rd = query
+        .rd
+        .as_deref()
+        .map(|rd| rd.strip_prefix(gate.config.origin()).unwrap_or(rd));
+    let login = GateLogin {
+        state: random_token(),
+        nonce: random_token(),
+        verifier: random_token(),
+        return_to: safe_return_to(rd),
+    };
+    let request = AuthorizationRequest {
+        state: &login.state,
+        nonce: &login.nonce,
+        pkce_verifier: &login.verifier,
+        select_account: false,
+        force_login: false,
+        max_age: None,
+        login_hint: None,
+    };
+    let now = gate.now();
+    let url = match gate.monban.authorization_url(&request, now).await {
+        Ok(url) => url,
+        Err(e) => return unavailable(&e.to_string()),
+    };
+    let sealed = gate
+        .sealer
+        .seal(Purpose::LoginState, &login, now + LOGIN_TTL_SECS);
+    let cookies = &gate.cookies;
+    let cookie = cookies.attributes.build(cookies.login, sealed, None);
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, url.as_str()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie)
+        .finish()
+}
+
+/// monban's answer.
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Finishes the sign-in: the code exchanged, the access token verified offline, the person sealed
+/// into the gate's cookie until the token expires.
+pub async fn callback(
+    req: HttpRequest,
+    query: Query<CallbackQuery>,
+    gate: Data<Gate>,
+) -> HttpResponse {
+    let now = gate.now();
+    let login: Option<GateLogin> = req
+        .cookie(gate.cookies.login)
+        .and_then(|c| gate.sealer.open(Purpose::LoginState, c.value(), now).ok());
+    let (Some(login), Some(code)) = (login, query.code.as_deref()) else {
+        let why = query
+            .error
+            .as_deref()
+            .unwrap_or("the sign-in expired or was started elsewhere");
+        return again(&format!("The sign-in did not complete ({why})."));
+    };
+    if query.state.as_deref() != Some(login.state.as_str()) {
+        return again("The sign-in did not match the one this browser started.");
+    }
+    let token = match gate
+        .monban
+        .sign_in(code, &login.verifier, &login.nonce, now)
+        .await
+    {
+        Ok((_, token)) => token,
+        Err(e) => return unavailable(&e.to_string()),
+    };
+    let claims = match gate.verifier().await {
+        Ok(verifier) => verifier.verify(&token).await,
+        Err(e) => return unavailable(&e),
+    };
+    let Ok(claims) = claims else {
+        return again("monban's token did not verify.");
+    };
+    let person = GatePerson {
+        sub: claims.sub,
+        email: claims.email,
+        roles: claims.roles,
+    };
+    let cookies = &gate.cookies;
+    let ttl = std::time::Duration::from_secs(claims.exp.saturating_sub(now));
+    let sealed = gate.sealer.seal(Purpose::Session, &person, claims.exp);
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, login.return_to.as_str()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookies.attributes.build(cookies.person, sealed, Some(ttl)))
+        .cookie(cookies.attributes.build(cookies.token, token, Some(ttl)))
+        .cookie(cookies.removal(cookies.login))
+        .finish()
+}
+
+/// Clears the gate's cookies and goes on to sign out of monban too.
+pub async fn logout(gate: Data<Gate>) -> HttpResponse {
+    let issuer = gate.config.issuer.as_str().trim_end_matches('/');
+    let target = format!("{issuer}/logout?client_id={}", gate.config.client_id);
+    let mut response = HttpResponse::SeeOther();
+    response.insert_header((header::LOCATION, target));
+    for name in gate.cookies.names() {
+        response.cookie(gate.cookies.removal(name));
+    }
+    response.finish()
+}
+
+/// Forward auth (nginx `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`): 200 with the
+/// identity headers; not signed in, 401 (nginx), or a redirect to sign in when the proxy sends
+/// `X-Forwarded-Uri` (Traefik, Caddy); signed in but not allowed, 403.
+pub async fn auth(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
+    match gate.person(&req) {
+        Some(person) if gate.config.admits(person.email.as_deref(), &person.roles) => {
+            let mut response = HttpResponse::Ok();
+            for (name, value) in gate.identity(&req, &person) {
+                response.insert_header((name, value));
+            }
+            response.finish()
+        }
+        Some(_) => HttpResponse::Forbidden().body("not allowed"),
+        None => match forwarded_url(&req) {
+            Some(rd) => to_sign_in(&rd),
+            None => HttpResponse::Unauthorized().finish(),
+        },
+    }
+}
+
+/// Everything else: the app's, for a person the rules admit.
+pub async fn app(
+    req: HttpRequest,
+    payload: Payload,
+    gate: Data<Gate>,
+    client: Data<awc::Client>,
+) -> HttpResponse {
+    let Some(person) = gate.person(&req) else {
+        let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        return if is_navigation(&req) {
+            to_sign_in(path)
+        } else {
+            HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"monban gate\""))
+                .body("Sign in first.")
+        };
+    };
+    if !gate.config.admits(person.email.as_deref(), &person.roles) {
+        return refused(&person);
+    }
+    let identity = gate.identity(&req, &person);
+    let headers = upstream_headers(&req, &gate.cookies.names(), &identity);
+    let url = upstream_url(&gate.config.upstream, &req);
+    let upgrade = req.headers().get(header::UPGRADE);
+    if upgrade.is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(b"websocket")) {
+        websocket(&client, url, &req, headers, payload).await
+    } else {
+        forward(&client, url, &req, headers, payload).await
+    }
+}
+
+/// The URL forward auth was asked about, from the proxy's `X-Forwarded-*` headers.
+fn forwarded_url(req: &HttpRequest) -> Option<String> {
+    let h = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let uri = h("x-forwarded-uri")?;
+    let host = h("x-forwarded-host")?;
+    let proto = h("x-forwarded-proto").unwrap_or("https");
+    Some(format!("{proto}://{host}{uri}"))
+}
+
+/// Whether a person is looking (a page load), so a redirect to sign in makes sense.
+fn is_navigation(req: &HttpRequest) -> bool {
+    let accepts_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    req.method() == actix_web::http::Method::GET && accepts_html
+}
+
+fn to_sign_in(rd: &str) -> HttpResponse {
+    let target = format!(
+        "{START_PATH}?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("rd", rd)
+            .finish()
+    );
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, target))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+fn page(status: actix_web::http::StatusCode, title: &str, message: &str) -> HttpResponse {
+    use html_escape::encode_text as text;
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{0}</title></head><body><main><h1>{0}</h1><p>{1}</p></main></body></html>\n",
+            text(title),
+            text(message)
+        ))
+}
+
+fn refused(person: &GatePerson) -> HttpResponse {
+    let who = person.email.as_deref().unwrap_or(&person.sub);
+    page(
+        actix_web::http::StatusCode::FORBIDDEN,
+        "This application is not open to you",
+        &format!(
+            "You are signed in as {who}, but this application is only for some members. \
+             If you need it, ask the administrator; or sign out at /_monban/logout."
+        ),
+    )
+}
+
+fn again(why: &str) -> HttpResponse {
+    page(
+        actix_web::http::StatusCode::BAD_REQUEST,
+        "Sign-in did not complete",
+        &format!("{why} Open the application again to sign in."),
+    )
+}
+
+fn unavailable(why: &str) -> HttpResponse {
+    tracing::warn!(error = why, "monban unavailable to the gate");
+    page(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        "Sign-in is unavailable",
+        "The sign-in service could not be reached. Try again in a minute.",
+    )
+}

@@ -1,0 +1,142 @@
+//! `monban gate`: a reverse proxy in front of one app that speaks no OpenID Connect (a notebook
+//! server, a dashboard, a static site). It is an ordinary client of monban (discovery, code flow
+//! with PKCE, state and nonce), keeps the person in its own sealed cookie on the app's host, checks
+//! monban's access token offline against monban's JWKS, and passes the person to the app as
+//! headers it alone sets: `X-Forwarded-User` (the `sub`), `X-Forwarded-Email`,
+//! `X-Forwarded-Roles` (comma list) and `X-Monban-Token` (the access token, which the app may
+//! verify itself). It also answers forward-auth subrequests for a proxy that is already there.
+//!
+//! Like monban it stores nothing: any instance serves any request, and while monban is briefly
+//! down everyone already signed in keeps working (only signing in needs monban).
+
+use std::net::TcpListener;
+
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpRequest, HttpServer};
+use monban_verify::Verifier;
+use tokio::sync::OnceCell;
+
+use crate::config::Upstream as UpstreamSettings;
+use crate::http::state::Clock;
+use crate::session::seal::Sealer;
+use crate::upstream::Upstream;
+
+pub mod config;
+mod handlers;
+pub mod proxy;
+pub mod session;
+
+pub use config::GateConfig;
+use session::{GateCookies, GatePerson};
+
+/// Where the gate starts a sign-in (`?rd=` where to return).
+pub const START_PATH: &str = "/_monban/start";
+/// Where monban sends the browser back (register `{MONBAN_GATE__URL}/_monban/callback`).
+pub const CALLBACK_PATH: &str = "/_monban/callback";
+/// Clears the gate's cookies, then signs out at monban.
+pub const LOGOUT_PATH: &str = "/_monban/logout";
+/// The forward-auth endpoint.
+pub const AUTH_PATH: &str = "/_monban/auth";
+/// Answers 200 while the process runs (a start-up probe; never proxied).
+pub const HEALTH_PATH: &str = "/_monban/healthz";
+
+/// What every request of the gate reads.
+pub struct Gate {
+    /// Its settings.
+    pub config: GateConfig,
+    sealer: Sealer,
+    cookies: GateCookies,
+    /// monban, as this gate's OpenID provider.
+    monban: Upstream,
+    /// Checks monban's access tokens offline; made on first need, so the gate starts without
+    /// monban.
+    verifier: OnceCell<Verifier>,
+    clock: Clock,
+}
+
+impl Gate {
+    /// The gate for `config`, reading time from `clock`.
+    pub fn new(config: GateConfig, clock: Clock) -> anyhow::Result<Self> {
+        let origin = config.origin().to_string();
+        let sealer = Sealer::new(&origin, config.session_secrets.iter().map(Vec::as_slice));
+        let settings = UpstreamSettings {
+            issuer: config.issuer.clone(),
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            timeout: config.timeout,
+            trust_email_domain: false,
+        };
+        let callback = url::Url::parse(&format!("{origin}{CALLBACK_PATH}"))?;
+        Ok(Self {
+            cookies: GateCookies::new(config.url.scheme() == "https"),
+            monban: Upstream::new(&settings, callback),
+            sealer,
+            verifier: OnceCell::new(),
+            clock,
+            config,
+        })
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    /// The signed-in person of this request, if any.
+    fn person(&self, req: &HttpRequest) -> Option<GatePerson> {
+        session::person(req, &self.cookies, &self.sealer, self.now())
+    }
+
+    /// The headers that tell the app who asks.
+    fn identity(&self, req: &HttpRequest, person: &GatePerson) -> Vec<(&'static str, String)> {
+        let mut headers = vec![
+            ("x-forwarded-user", person.sub.clone()),
+            ("x-forwarded-roles", person.roles.join(",")),
+        ];
+        if let Some(email) = &person.email {
+            headers.push(("x-forwarded-email", email.clone()));
+        }
+        if let Some(token) = req.cookie(self.cookies.token) {
+            headers.push(("x-monban-token", token.value().to_string()));
+        }
+        headers
+    }
+
+    async fn verifier(&self) -> Result<&Verifier, String> {
+        let issuer = self.config.issuer.as_str().trim_end_matches('/');
+        self.verifier
+            .get_or_try_init(|| Verifier::discover(issuer, &self.config.client_id))
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The gate's server on `listener` (not yet running).
+pub fn server(gate: Gate, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+    let gate = Data::new(gate);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(gate.clone())
+            // awc's client lives in one worker thread; each worker has its own pool.
+            .app_data(Data::new(
+                awc::Client::builder().disable_redirects().finish(),
+            ))
+            .route(START_PATH, web::get().to(handlers::start))
+            .route(CALLBACK_PATH, web::get().to(handlers::callback))
+            .route(LOGOUT_PATH, web::route().to(handlers::logout))
+            .route(AUTH_PATH, web::route().to(handlers::auth))
+            .route(HEALTH_PATH, web::get().to(|| async { "ok" }))
+            .default_service(web::to(handlers::app))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// `monban gate`: serves on `PORT` until SIGTERM.
+pub async fn serve(config: GateConfig) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(("0.0.0.0", config.port))?;
+    tracing::info!(port = config.port, upstream = %config.upstream, "monban gate listening");
+    println!("monban gate listening on {}", listener.local_addr()?);
+    server(Gate::new(config, Clock::system())?, listener)?.await?;
+    Ok(())
+}

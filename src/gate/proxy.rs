@@ -1,0 +1,189 @@
+//! Passing a request on to the app and its answer back, streamed both ways with `awc` (actix's
+//! own client), and websockets frame by frame (`actix-ws` towards the browser, `awc`'s websocket
+//! client towards the app). Hop-by-hop headers stay behind; the identity headers are the gate's
+//! alone: any the browser sent are removed before the gate adds its own.
+
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::{SinkExt, StreamExt};
+use url::Url;
+
+/// The headers the app trusts: only the gate sets them.
+pub const IDENTITY_HEADERS: [&str; 4] = [
+    "x-forwarded-user",
+    "x-forwarded-email",
+    "x-forwarded-roles",
+    "x-monban-token",
+];
+
+/// Headers of one connection, not of the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// The request's headers as the app gets them: without hop-by-hop headers, without any identity
+/// header the browser sent, without the gate's own cookies, with `X-Forwarded-*` and `identity`.
+pub fn upstream_headers(
+    req: &HttpRequest,
+    gate_cookies: &[&str],
+    identity: &[(&'static str, String)],
+) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for (name, value) in req.headers() {
+        let n = name.as_str();
+        if HOP_BY_HOP.contains(&n)
+            || IDENTITY_HEADERS.contains(&n)
+            || n == "host"
+            || n.starts_with("sec-websocket-")
+            || n == "cookie"
+        {
+            continue;
+        }
+        out.append(name.clone(), value.clone());
+    }
+    // The browser's cookies, minus the gate's (the app never sees the gate's session).
+    let kept: Vec<String> = req
+        .cookies()
+        .map(|all| {
+            all.iter()
+                .filter(|c| !gate_cookies.contains(&c.name()))
+                .map(|c| format!("{}={}", c.name(), c.value()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(&kept.join("; "))
+        && !kept.is_empty()
+    {
+        out.insert(header::COOKIE, value);
+    }
+    let info = req.connection_info();
+    for (name, value) in [
+        ("x-forwarded-host", info.host().to_string()),
+        ("x-forwarded-proto", info.scheme().to_string()),
+        (
+            "x-forwarded-for",
+            info.realip_remote_addr().unwrap_or_default().to_string(),
+        ),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            out.insert(HeaderName::from_static(name), value);
+        }
+    }
+    for (name, value) in identity {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            out.insert(HeaderName::from_static(name), value);
+        }
+    }
+    out
+}
+
+/// The app's URL for this request: its origin, this path and query.
+pub fn upstream_url(upstream: &Url, req: &HttpRequest) -> String {
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    format!("{}{path}", upstream.as_str().trim_end_matches('/'))
+}
+
+/// Forwards a plain HTTP request, body and answer streamed.
+pub async fn forward(
+    client: &awc::Client,
+    url: String,
+    req: &HttpRequest,
+    headers: HeaderMap,
+    payload: web::Payload,
+) -> HttpResponse {
+    let mut request = client.request(req.method().clone(), url);
+    for (name, value) in &headers {
+        request = request.insert_header((name.clone(), value.clone()));
+    }
+    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let sent = if has_body {
+        request.send_stream(payload).await
+    } else {
+        request.send().await
+    };
+    let answer = match sent {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::warn!(error = %e, "the app did not answer");
+            return HttpResponse::BadGateway()
+                .content_type("text/plain; charset=utf-8")
+                .body("The application behind this gate did not answer. Try again shortly.");
+        }
+    };
+    let mut response = HttpResponse::build(answer.status());
+    for (name, value) in answer.headers() {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            response.append_header((name.clone(), value.clone()));
+        }
+    }
+    response.streaming(answer)
+}
+
+/// Forwards a websocket: the browser's upgrade is accepted once the app accepted its own, then
+/// every frame is passed on until either side closes.
+pub async fn websocket(
+    client: &awc::Client,
+    url: String,
+    req: &HttpRequest,
+    headers: HeaderMap,
+    payload: web::Payload,
+) -> HttpResponse {
+    let ws_url = url.replacen("http", "ws", 1);
+    let mut connect = client.ws(ws_url);
+    for (name, value) in &headers {
+        connect = connect.set_header(name.clone(), value.clone());
+    }
+    if let Some(protocols) = req.headers().get("sec-websocket-protocol") {
+        connect = connect.set_header("sec-websocket-protocol", protocols.clone());
+    }
+    let Ok((_, mut app)) = connect.connect().await else {
+        return HttpResponse::BadGateway().body("The application refused the websocket.");
+    };
+    let Ok((response, mut browser, mut from_browser)) = actix_ws::handle(req, payload) else {
+        return HttpResponse::BadRequest().body("Not a websocket upgrade.");
+    };
+    actix_web::rt::spawn(async move {
+        use actix_ws::Message;
+        use awc::ws::Frame;
+        loop {
+            tokio::select! {
+                message = from_browser.next() => {
+                    let Some(Ok(message)) = message else { break };
+                    let closing = matches!(message, Message::Close(_));
+                    if app.send(message).await.is_err() || closing {
+                        break;
+                    }
+                }
+                frame = app.next() => {
+                    let sent = match frame {
+                        Some(Ok(Frame::Text(text))) => match std::str::from_utf8(&text) {
+                            Ok(text) => browser.text(text.to_string()).await,
+                            Err(_) => break,
+                        },
+                        Some(Ok(Frame::Binary(bytes))) => browser.binary(bytes).await,
+                        Some(Ok(Frame::Ping(bytes))) => browser.ping(&bytes).await,
+                        Some(Ok(Frame::Pong(bytes))) => browser.pong(&bytes).await,
+                        Some(Ok(Frame::Close(reason))) => {
+                            let _ = browser.close(reason).await;
+                            break;
+                        }
+                        Some(Ok(Frame::Continuation(_))) => Ok(()),
+                        _ => break,
+                    };
+                    if sent.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    response
+}

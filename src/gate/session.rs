@@ -1,0 +1,98 @@
+//! What the gate keeps between requests, in its own cookies on the app's host (so it works on any
+//! domain): the person (sealed, small whatever their roles), the access token monban issued to
+//! the gate (signed by monban; passed to the app), and the sign-in in flight (sealed, ten
+//! minutes). Sealed with the gate's own `MONBAN_GATE__SESSION_SECRETS`, bound to its URL.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::Cookie;
+use serde::{Deserialize, Serialize};
+
+use crate::session::cookies::CookieNames;
+use crate::session::seal::{Purpose, Sealer};
+
+/// How long a sign-in may take, from the gate's redirect to monban to its callback.
+pub const LOGIN_TTL_SECS: u64 = 600;
+
+/// The signed-in person, as the gate passes them to the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatePerson {
+    /// monban's `sub`.
+    pub sub: String,
+    /// Their address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Their roles at monban.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// A sign-in in flight: what the callback must match, and where to go afterwards.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GateLogin {
+    /// The `state` sent to monban.
+    pub state: String,
+    /// The `nonce` sent to monban.
+    pub nonce: String,
+    /// The PKCE verifier.
+    pub verifier: String,
+    /// A path on the gate's origin.
+    pub return_to: String,
+}
+
+/// The gate's cookie names: `__Host-` prefixed when its URL is https.
+#[derive(Debug, Clone)]
+pub struct GateCookies {
+    /// Attributes (and whether `Secure`).
+    pub attributes: CookieNames,
+    /// The sealed person.
+    pub person: &'static str,
+    /// monban's access token.
+    pub token: &'static str,
+    /// The sign-in in flight.
+    pub login: &'static str,
+}
+
+impl GateCookies {
+    /// Names for a gate served over https (`secure`) or plain loopback http.
+    pub fn new(secure: bool) -> Self {
+        let (person, token, login) = if secure {
+            (
+                "__Host-monban_gate",
+                "__Host-monban_gate_token",
+                "__Host-monban_gate_login",
+            )
+        } else {
+            ("monban_gate", "monban_gate_token", "monban_gate_login")
+        };
+        Self {
+            attributes: CookieNames::new(secure),
+            person,
+            token,
+            login,
+        }
+    }
+
+    /// Every cookie name of the gate (never passed on to the app).
+    pub fn names(&self) -> [&'static str; 3] {
+        [self.person, self.token, self.login]
+    }
+
+    /// A cookie that clears `name`.
+    pub fn removal(&self, name: &'static str) -> Cookie<'static> {
+        let mut cookie = self.attributes.build(name, String::new(), None);
+        cookie.make_removal();
+        cookie
+    }
+}
+
+/// The person of this request's gate cookie at `now`, if it is genuine and not expired (a stale
+/// or tampered cookie is no one: sign in again).
+pub fn person(
+    req: &HttpRequest,
+    cookies: &GateCookies,
+    sealer: &Sealer,
+    now: u64,
+) -> Option<GatePerson> {
+    let cookie = req.cookie(cookies.person)?;
+    sealer.open(Purpose::Session, cookie.value(), now).ok()
+}
