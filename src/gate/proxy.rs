@@ -5,6 +5,7 @@
 
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
+use awc::error::{ConnectError, SendRequestError};
 use futures_util::{SinkExt, StreamExt};
 use url::Url;
 
@@ -98,16 +99,24 @@ pub async fn forward(
     headers: HeaderMap,
     payload: web::Payload,
 ) -> HttpResponse {
-    let mut request = client.request(req.method().clone(), url);
-    for (name, value) in &headers {
-        request = request.insert_header((name.clone(), value.clone()));
-    }
+    let request = || {
+        let mut request = client.request(req.method().clone(), &url);
+        for (name, value) in &headers {
+            request = request.insert_header((name.clone(), value.clone()));
+        }
+        request
+    };
     let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
         || req.headers().contains_key(header::TRANSFER_ENCODING);
     let sent = if has_body {
-        request.send_stream(payload).await
+        request().send_stream(payload).await
     } else {
-        request.send().await
+        match request().send().await {
+            // A kept-alive connection the app had closed (HTTP/1.0 servers do): a request without
+            // a body is safe to send once more, on a new connection.
+            Err(SendRequestError::Connect(ConnectError::Disconnected)) => request().send().await,
+            other => other,
+        }
     };
     let answer = match sent {
         Ok(answer) => answer,

@@ -396,3 +396,78 @@ fn the_guide_names_what_the_deployment_files_use() {
     assert!(alert.contains("logging.googleapis.com/user/monban-refused-sign-ins"));
     assert!(guide.contains("gcloud logging metrics create monban-refused-sign-ins"));
 }
+
+#[test]
+fn the_gate_sidecar_runs_the_gate_the_binary_has_in_front_of_a_localhost_app() {
+    let service = yaml("deploy/gate-service.yaml");
+    let spec = &service["spec"]["template"]["spec"];
+    let containers = spec["containers"].as_array().unwrap();
+    let [gate, app] = [&containers[0], &containers[1]];
+    assert_eq!(
+        (gate["name"].as_str(), app["name"].as_str()),
+        (Some("gate"), Some("app"))
+    );
+    // The same image the build pushes and monban's manifest runs, started as the gate.
+    let monban = yaml("deploy/service.yaml");
+    let image = &monban["spec"]["template"]["spec"]["containers"][0]["image"];
+    assert_eq!(&gate["image"], image);
+    assert_eq!(gate["args"], serde_json::json!(["gate"]));
+    // Only the gate takes traffic, on PORT 8080, and is probed on its health path.
+    assert_eq!(gate["ports"][0]["containerPort"], 8080);
+    assert!(
+        app.get("ports").is_none(),
+        "the app must not be the ingress"
+    );
+    assert_eq!(
+        gate["startupProbe"]["httpGet"]["path"],
+        monban::gate::HEALTH_PATH
+    );
+    let deps = &service["spec"]["template"]["metadata"]["annotations"]["run.googleapis.com/container-dependencies"];
+    assert_eq!(deps, "{\"gate\":[\"app\"]}");
+    // Its variables are exactly what `monban gate` reads; secrets filled in, they load.
+    let mut env = HashMap::new();
+    let mut secrets = Vec::new();
+    for var in gate["env"].as_array().unwrap() {
+        let name = var["name"].as_str().unwrap().to_string();
+        let value = match var.get("value") {
+            Some(v) => v.as_str().unwrap().to_string(),
+            None => {
+                secrets.push(
+                    var["valueFrom"]["secretKeyRef"]["name"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                );
+                "DDWpQgde_2tuFStCu4bg9LNSJ1FVKzW7l3sBkWX7kfg".to_string()
+            }
+        };
+        env.insert(name, value);
+    }
+    let config = monban::gate::GateConfig::load(&env).unwrap();
+    // The upstream is the app's port, on localhost.
+    assert_eq!(config.upstream.host_str(), Some("127.0.0.1"));
+    assert_eq!(
+        config.upstream.port().map(u64::from),
+        app["startupProbe"]["tcpSocket"]["port"].as_u64()
+    );
+    // The guide creates each secret and lets the gate's account read it.
+    let guide = read("docs/deploy.md");
+    for secret in secrets {
+        assert!(
+            guide.contains(&format!("gcloud secrets create {secret} ")),
+            "{secret}"
+        );
+        assert!(
+            guide.contains(&format!(
+                "add-iam-policy-binding {secret} --member=serviceAccount:notebooks-runtime@"
+            )),
+            "{secret}"
+        );
+    }
+    assert!(
+        spec["serviceAccountName"]
+            .as_str()
+            .unwrap()
+            .starts_with("notebooks-runtime@")
+    );
+}

@@ -23,7 +23,7 @@ const SESSION_SECRET: &str = "DDWpQgde_2tuFStCu4bg9LNSJ1FVKzW7l3sBkWX7kfg";
 
 /// The app behind the gate: `/ws` echoes websocket messages, `/stream` answers in chunks, and
 /// anything else echoes the request's headers as JSON.
-fn start_app() -> String {
+pub(crate) fn start_app() -> String {
     async fn echo(req: HttpRequest) -> HttpResponse {
         let headers: HashMap<String, String> = req
             .headers()
@@ -73,7 +73,7 @@ fn start_app() -> String {
 }
 
 /// monban with a `notebooks` client for a gate at `gate_url`, ada holding several roles.
-async fn monban_for(gate_url: &str) -> TestApp {
+pub(crate) async fn monban_for(gate_url: &str) -> TestApp {
     let client = format!(
         "[[clients]]\nid = \"notebooks\"\nname = \"Notebooks\"\nsecret = \"{GATE_SECRET}\"\n\
          redirect_uris = [\"{gate_url}/_monban/callback\"]\n"
@@ -92,12 +92,12 @@ async fn monban_for(gate_url: &str) -> TestApp {
 }
 
 /// A running gate, and its clock.
-struct RunningGate {
-    url: String,
+pub(crate) struct RunningGate {
+    pub(crate) url: String,
     clock: Arc<AtomicU64>,
 }
 
-fn start_gate(monban: &TestApp, port: u16, public_url: &str, app: &str) -> RunningGate {
+pub(crate) fn start_gate(monban: &TestApp, port: u16, public_url: &str, app: &str) -> RunningGate {
     let env: HashMap<String, String> = [
         ("MONBAN_GATE__ISSUER", monban.issuer.as_str()),
         ("MONBAN_GATE__CLIENT_ID", "notebooks"),
@@ -123,7 +123,12 @@ fn start_gate(monban: &TestApp, port: u16, public_url: &str, app: &str) -> Runni
 
 /// Signs `user` in through the gate at `url` (a page load of `path`); returns the callback's
 /// response (its cookies are in `monban.client`'s jar).
-async fn sign_in(monban: &TestApp, url: &str, path: &str, user: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(
+    monban: &TestApp,
+    url: &str,
+    path: &str,
+    user: &str,
+) -> reqwest::Response {
     let first = monban
         .client
         .get(format!("{url}{path}"))
@@ -148,7 +153,7 @@ async fn sign_in(monban: &TestApp, url: &str, path: &str, user: &str) -> reqwest
     monban.client.get(callback).send().await.unwrap()
 }
 
-async fn echoed(monban: &TestApp, url: &str, extra: &[(&str, &str)]) -> Value {
+pub(crate) async fn echoed(monban: &TestApp, url: &str, extra: &[(&str, &str)]) -> Value {
     let mut request = monban.client.get(format!("{url}/hello"));
     for (k, v) in extra {
         request = request.header(*k, *v);
