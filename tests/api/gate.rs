@@ -379,3 +379,18 @@ async fn the_rules_refuse_others_with_a_clear_page_and_forward_auth_answers_prox
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_bad_gate_variable_stops_it_at_start_up_naming_the_variable() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_monban"))
+        .arg("gate")
+        .env_clear()
+        .env("MONBAN_GATE__ISSUER", "https://login.example.org")
+        .env("MONBAN_GATE__UPSTREM", "http://127.0.0.1:8888")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("MONBAN_GATE__UPSTREM"), "{stderr}");
+}
