@@ -1,7 +1,7 @@
 //! The gate's own paths (`/_monban/start`, `/_monban/callback`, `/_monban/logout`,
 //! `/_monban/auth`) and everything else, which is the app's.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::web::{Data, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::proxy::{forward, upstream_headers, upstream_url, websocket};
 use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS};
 use super::{Gate, START_PATH};
+use crate::i18n::Locale;
 use crate::session::login_state::safe_return_to;
 use crate::session::random_token;
 use crate::session::seal::Purpose;
@@ -21,7 +22,7 @@ pub struct StartQuery {
 }
 
 /// Leaves for monban's `/authorize`, with the sign-in in flight sealed into a cookie.
-pub async fn start(query: Query<StartQuery>, gate: Data<Gate>) -> HttpResponse {
+pub async fn start(req: HttpRequest, query: Query<StartQuery>, gate: Data<Gate>) -> HttpResponse {
     // `rd` may be a path, or a URL on the gate's own origin (as forward auth sends it).
     let rd = query
         .rd
@@ -45,7 +46,7 @@ pub async fn start(query: Query<StartQuery>, gate: Data<Gate>) -> HttpResponse {
     let now = gate.now();
     let url = match gate.monban.authorization_url(&request, now).await {
         Ok(url) => url,
-        Err(e) => return unavailable(&e.to_string()),
+        Err(e) => return unavailable(&req, &e.to_string()),
     };
     let sealed = gate
         .sealer
@@ -79,14 +80,13 @@ pub async fn callback(
         .cookie(gate.cookies.login)
         .and_then(|c| gate.sealer.open(Purpose::LoginState, c.value(), now).ok());
     let (Some(login), Some(code)) = (login, query.code.as_deref()) else {
-        let why = query
-            .error
-            .as_deref()
-            .unwrap_or("the sign-in expired or was started elsewhere");
-        return again(&format!("The sign-in did not complete ({why})."));
+        if let Some(error) = &query.error {
+            tracing::info!(error = error.as_str(), "monban did not sign the person in");
+        }
+        return again(&req);
     };
     if query.state.as_deref() != Some(login.state.as_str()) {
-        return again("The sign-in did not match the one this browser started.");
+        return again(&req);
     }
     let token = match gate
         .monban
@@ -94,14 +94,15 @@ pub async fn callback(
         .await
     {
         Ok((_, token)) => token,
-        Err(e) => return unavailable(&e.to_string()),
+        Err(e) => return unavailable(&req, &e.to_string()),
     };
     let claims = match gate.verifier().await {
         Ok(verifier) => verifier.verify(&token).await,
-        Err(e) => return unavailable(&e),
+        Err(e) => return unavailable(&req, &e),
     };
     let Ok(claims) = claims else {
-        return again("monban's token did not verify.");
+        tracing::warn!("monban's access token did not verify at the gate");
+        return again(&req);
     };
     let person = GatePerson {
         sub: claims.sub,
@@ -170,7 +171,7 @@ pub async fn app(
         };
     };
     if !gate.config.admits(person.email.as_deref(), &person.roles) {
-        return refused(&person);
+        return refused(&req, &person);
     }
     let identity = gate.identity(&req, &person);
     let headers = upstream_headers(&req, &gate.cookies.names(), &identity);
@@ -215,45 +216,64 @@ fn to_sign_in(rd: &str) -> HttpResponse {
         .finish()
 }
 
-fn page(status: actix_web::http::StatusCode, title: &str, message: &str) -> HttpResponse {
+/// The gate's own pages, in the browser's language (Japanese or English).
+fn page(
+    req: &HttpRequest,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    args: &[(&str, &str)],
+) -> HttpResponse {
     use html_escape::encode_text as text;
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let locale = Locale::negotiate(accept, Locale::En);
+    let title = locale.t(title);
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+            "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{0}</title></head><body><main><h1>{0}</h1><p>{1}</p></main></body></html>\n",
-            text(title),
-            text(message)
+             <title>{title}</title></head><body style=\"font-family:system-ui;max-width:32rem;\
+             margin:3rem auto;padding:0 1rem\"><main><h1>{title}</h1><p>{message}</p></main>\
+             </body></html>\n",
+            lang = locale.tag(),
+            title = text(&title),
+            message = text(&locale.format(message, args)),
         ))
 }
 
-fn refused(person: &GatePerson) -> HttpResponse {
+fn refused(req: &HttpRequest, person: &GatePerson) -> HttpResponse {
     let who = person.email.as_deref().unwrap_or(&person.sub);
     page(
-        actix_web::http::StatusCode::FORBIDDEN,
-        "This application is not open to you",
-        &format!(
-            "You are signed in as {who}, but this application is only for some members. \
-             If you need it, ask the administrator; or sign out at /_monban/logout."
-        ),
+        req,
+        StatusCode::FORBIDDEN,
+        "gate-refused-title",
+        "gate-refused-message",
+        &[("who", who)],
     )
 }
 
-fn again(why: &str) -> HttpResponse {
+fn again(req: &HttpRequest) -> HttpResponse {
     page(
-        actix_web::http::StatusCode::BAD_REQUEST,
-        "Sign-in did not complete",
-        &format!("{why} Open the application again to sign in."),
+        req,
+        StatusCode::BAD_REQUEST,
+        "gate-again-title",
+        "gate-again-message",
+        &[],
     )
 }
 
-fn unavailable(why: &str) -> HttpResponse {
+fn unavailable(req: &HttpRequest, why: &str) -> HttpResponse {
     tracing::warn!(error = why, "monban unavailable to the gate");
     page(
-        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-        "Sign-in is unavailable",
-        "The sign-in service could not be reached. Try again in a minute.",
+        req,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "gate-unavailable-title",
+        "gate-unavailable-message",
+        &[],
     )
 }

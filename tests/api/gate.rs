@@ -378,6 +378,18 @@ async fn the_rules_refuse_others_with_a_clear_page_and_forward_auth_answers_prox
         monban.client.get(&auth).send().await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
+    // In the browser's language.
+    let ja = monban
+        .client
+        .get(format!("{}/hello", gate.url))
+        .header("accept-language", "ja-JP,ja;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ja.contains("lang=\"ja\"") && ja.contains("利用できません"), "{ja}");
 }
 
 #[tokio::test]
