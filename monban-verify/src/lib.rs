@@ -19,6 +19,7 @@
 #[cfg(feature = "actix")]
 pub mod actix;
 pub mod contract;
+mod logout;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -30,7 +31,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 pub use contract::{ACCESS_TOKEN_TYP, Claims, LogoutClaims};
-use contract::{BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYP};
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -272,44 +272,9 @@ impl Verifier {
         self.decode(token, ACCESS_TOKEN_TYP)
     }
 
-    /// Validates a back-channel logout token posted to this service (OIDC Back-Channel Logout
-    /// 1.0 §2.6): signed by monban with the key's algorithm, `typ` `logout+jwt`, `iss`, `aud`
-    /// this service, `iat` and `exp`, the back-channel event, and no `nonce`. Then end the
-    /// sessions of `sub` (of `sid` only, when present); remembering `jti` until `exp` refuses a
-    /// replay. An unknown `kid` refetches the JWKS as [`Verifier::verify`] does.
-    pub async fn verify_logout_token(&self, token: &str) -> Result<LogoutClaims, VerifyError> {
-        match self.verify_logout_token_cached(token) {
-            Err(VerifyError::UnknownKey) if self.claim_refetch() => {
-                if let Err(e) = self.inner.refetch().await {
-                    tracing::warn!(error = %e, "monban JWKS refetch failed; keeping cached keys");
-                }
-                self.verify_logout_token_cached(token)
-            }
-            other => other,
-        }
-    }
-
-    /// [`Verifier::verify_logout_token`] with the cached keys only.
-    pub fn verify_logout_token_cached(&self, token: &str) -> Result<LogoutClaims, VerifyError> {
-        let raw: serde_json::Value = self.decode(token, LOGOUT_TOKEN_TYP)?;
-        if raw.get("nonce").is_some() || raw.get("iat").is_none() {
-            return Err(VerifyError::NotALogoutToken);
-        }
-        let claims: LogoutClaims =
-            serde_json::from_value(raw).map_err(|_| VerifyError::MissingClaim)?;
-        if !claims
-            .events
-            .get(BACKCHANNEL_LOGOUT_EVENT)
-            .is_some_and(serde_json::Value::is_object)
-        {
-            return Err(VerifyError::NotALogoutToken);
-        }
-        Ok(claims)
-    }
-
     /// The signature with the key's own algorithm, the header `typ`, and the validation every
     /// key carries (`iss`, `aud`, `exp`, required claims).
-    fn decode<T: serde::de::DeserializeOwned>(
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
         typ: &str,
@@ -347,7 +312,7 @@ impl Verifier {
     }
 
     /// Takes the refetch slot if the last unknown-kid refetch is older than the interval.
-    fn claim_refetch(&self) -> bool {
+    pub(crate) fn claim_refetch(&self) -> bool {
         if self.inner.jwks_uri.is_empty() {
             return false;
         }

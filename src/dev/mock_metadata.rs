@@ -10,11 +10,18 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::mock_upstream::MockState;
-use crate::tokens::unix_now;
+use crate::tokens::{Tokens, unix_now};
 
 /// The service account `default` stands for.
 pub const DEFAULT_SERVICE_ACCOUNT: &str = "monban-dev@mock-project.iam.gserviceaccount.com";
+
+/// What the metadata server signs with: the mock Google's issuer and published key.
+pub(super) struct MetadataState {
+    /// The mock Google's issuer URL.
+    pub(super) issuer: String,
+    /// Signs with the key the mock's JWKS publishes.
+    pub(super) tokens: Tokens,
+}
 
 /// The query the metadata server reads.
 #[derive(Debug, Deserialize)]
@@ -28,7 +35,7 @@ pub(super) async fn identity(
     req: HttpRequest,
     account: Path<String>,
     q: Query<IdentityQuery>,
-    state: Data<MockState>,
+    state: Data<MetadataState>,
 ) -> HttpResponse {
     let flavor = req.headers().get("Metadata-Flavor");
     if flavor.and_then(|v| v.to_str().ok()) != Some("Google") {

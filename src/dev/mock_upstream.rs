@@ -21,6 +21,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::mock_metadata::{MetadataState, identity};
 use crate::keys::{KeyAlg, KeyStore, generate_pem};
 use crate::protocol::pkce::pkce_s256;
 use crate::protocol::token_request::client_credentials;
@@ -130,11 +131,11 @@ pub struct MockOptions {
     pub fault: Fault,
 }
 
-pub(super) struct MockState {
-    pub(super) issuer: String,
+struct MockState {
+    issuer: String,
     options: MockOptions,
     /// Signs ID tokens with the key the JWKS publishes.
-    pub(super) tokens: Tokens,
+    tokens: Tokens,
     /// Signs with a key the JWKS does not publish ([`Fault::UnknownKey`]).
     rogue_tokens: Tokens,
     token_requests: tokio::sync::watch::Sender<usize>,
@@ -161,9 +162,14 @@ impl MockUpstream {
             tokens: Tokens::new(keys.published.clone(), issuer.clone()),
             rogue_tokens: Tokens::new(keys.rogue.clone(), issuer.clone()),
         });
+        let metadata = Data::new(MetadataState {
+            issuer: issuer.clone(),
+            tokens: Tokens::new(keys.published.clone(), issuer.clone()),
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(metadata.clone())
                 .route(
                     "/.well-known/openid-configuration",
                     web::get().to(discovery),
@@ -174,7 +180,7 @@ impl MockUpstream {
                 .route("/token", web::post().to(token))
                 .route(
                     "/computeMetadata/v1/instance/service-accounts/{account}/identity",
-                    web::get().to(super::mock_metadata::identity),
+                    web::get().to(identity),
                 )
         })
         .workers(1)

@@ -63,60 +63,7 @@ impl GateConfig {
                 ),
             ));
         }
-        let get = |key: &str| -> Result<&str, ConfigError> {
-            env.get(key)
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| ConfigError::new(key, "missing"))
-        };
-        let url = |key: &str| -> Result<Url, ConfigError> {
-            let raw = get(key)?;
-            let url = Url::parse(raw)
-                .map_err(|e| ConfigError::new(key, format!("{raw:?} is not a URL ({e})")))?;
-            match url.scheme() {
-                "https" | "http" => Ok(url),
-                other => Err(ConfigError::new(
-                    key,
-                    format!("scheme {other:?}: use http(s)"),
-                )),
-            }
-        };
-        let list = |key: &str| -> Vec<String> {
-            env.get(key)
-                .map(|v| {
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let emails = list("MONBAN_GATE__ALLOWED_EMAILS")
-            .iter()
-            .map(|e| {
-                normalize_email(e).ok_or_else(|| {
-                    ConfigError::new(
-                        "MONBAN_GATE__ALLOWED_EMAILS",
-                        format!("{e:?} is not an email address"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let secrets_key = "MONBAN_GATE__SESSION_SECRETS";
-        let mut session_secrets = Vec::new();
-        for (i, secret) in get(secrets_key)?.split(',').map(str::trim).enumerate() {
-            check_session_secret(secret)
-                .map_err(|p| ConfigError::new(secrets_key, format!("secret {}: {p}", i + 1)))?;
-            session_secrets.extend(decode_secret(secret));
-        }
-        let port = match env.get("PORT") {
-            None => 8080,
-            Some(p) => p
-                .parse()
-                .map_err(|_| ConfigError::new("PORT", format!("{p:?} is not a port")))?,
-        };
-        let gate_url = url("MONBAN_GATE__URL")?;
+        let gate_url = url(env, "MONBAN_GATE__URL")?;
         if gate_url.path() != "/" || gate_url.query().is_some() {
             return Err(ConfigError::new(
                 "MONBAN_GATE__URL",
@@ -124,15 +71,20 @@ impl GateConfig {
             ));
         }
         Ok(Self {
-            issuer: url("MONBAN_GATE__ISSUER")?,
-            client_id: get("MONBAN_GATE__CLIENT_ID")?.to_string(),
-            client_secret: Secret::new(get("MONBAN_GATE__CLIENT_SECRET")?),
+            issuer: url(env, "MONBAN_GATE__ISSUER")?,
+            client_id: required(env, "MONBAN_GATE__CLIENT_ID")?.to_string(),
+            client_secret: Secret::new(required(env, "MONBAN_GATE__CLIENT_SECRET")?),
             url: gate_url,
-            upstream: url("MONBAN_GATE__UPSTREAM")?,
-            allowed_roles: list("MONBAN_GATE__ALLOWED_ROLES"),
-            allowed_emails: emails,
-            session_secrets,
-            port,
+            upstream: url(env, "MONBAN_GATE__UPSTREAM")?,
+            allowed_roles: list(env, "MONBAN_GATE__ALLOWED_ROLES"),
+            allowed_emails: emails(env, "MONBAN_GATE__ALLOWED_EMAILS")?,
+            session_secrets: secrets(env, "MONBAN_GATE__SESSION_SECRETS")?,
+            port: match env.get("PORT") {
+                None => 8080,
+                Some(p) => p
+                    .parse()
+                    .map_err(|_| ConfigError::new("PORT", format!("{p:?} is not a port")))?,
+            },
             timeout: Duration::from_secs(5),
         })
     }
@@ -150,6 +102,63 @@ impl GateConfig {
         roles.iter().any(|r| self.allowed_roles.contains(r))
             || email.is_some_and(|e| self.allowed_emails.iter().any(|a| a == e))
     }
+}
+
+/// A variable that must be set and not blank.
+fn required<'e>(env: &'e HashMap<String, String>, key: &str) -> Result<&'e str, ConfigError> {
+    env.get(key)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ConfigError::new(key, "missing"))
+}
+
+/// An http(s) URL.
+fn url(env: &HashMap<String, String>, key: &str) -> Result<Url, ConfigError> {
+    let raw = required(env, key)?;
+    let url = Url::parse(raw)
+        .map_err(|e| ConfigError::new(key, format!("{raw:?} is not a URL ({e})")))?;
+    match url.scheme() {
+        "https" | "http" => Ok(url),
+        other => Err(ConfigError::new(
+            key,
+            format!("scheme {other:?}: use http(s)"),
+        )),
+    }
+}
+
+/// A comma list; unset is empty.
+fn list(env: &HashMap<String, String>, key: &str) -> Vec<String> {
+    env.get(key)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A comma list of addresses, in canonical form.
+fn emails(env: &HashMap<String, String>, key: &str) -> Result<Vec<String>, ConfigError> {
+    list(env, key)
+        .iter()
+        .map(|e| {
+            normalize_email(e)
+                .ok_or_else(|| ConfigError::new(key, format!("{e:?} is not an email address")))
+        })
+        .collect()
+}
+
+/// Sealing secrets, newest first, each checked as monban's `session_secrets` are.
+fn secrets(env: &HashMap<String, String>, key: &str) -> Result<Vec<Vec<u8>>, ConfigError> {
+    let mut out = Vec::new();
+    for (i, secret) in required(env, key)?.split(',').map(str::trim).enumerate() {
+        check_session_secret(secret)
+            .map_err(|p| ConfigError::new(key, format!("secret {}: {p}", i + 1)))?;
+        out.extend(decode_secret(secret));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

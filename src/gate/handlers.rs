@@ -100,10 +100,24 @@ pub async fn callback(
         Ok(verifier) => verifier.verify(&token).await,
         Err(e) => return unavailable(&req, &e),
     };
-    let Ok(claims) = claims else {
-        tracing::warn!("monban's access token did not verify at the gate");
-        return again(&req);
-    };
+    match claims {
+        Ok(claims) => signed_in(&gate, &login.return_to, token, claims, now),
+        Err(_) => {
+            tracing::warn!("monban's access token did not verify at the gate");
+            again(&req)
+        }
+    }
+}
+
+/// The person sealed into the gate's cookie until monban's token expires, the token beside it,
+/// and on to where the sign-in was to return.
+fn signed_in(
+    gate: &Gate,
+    return_to: &str,
+    token: String,
+    claims: monban_verify::Claims,
+    now: u64,
+) -> HttpResponse {
     let person = GatePerson {
         sub: claims.sub,
         email: claims.email,
@@ -113,7 +127,7 @@ pub async fn callback(
     let ttl = std::time::Duration::from_secs(claims.exp.saturating_sub(now));
     let sealed = gate.sealer.seal(Purpose::Session, &person, claims.exp);
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, login.return_to.as_str()))
+        .insert_header((header::LOCATION, return_to))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(cookies.attributes.build(cookies.person, sealed, Some(ttl)))
         .cookie(cookies.attributes.build(cookies.token, token, Some(ttl)))

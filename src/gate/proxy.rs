@@ -153,46 +153,57 @@ pub async fn websocket(
     if let Some(protocols) = req.headers().get("sec-websocket-protocol") {
         connect = connect.set_header("sec-websocket-protocol", protocols.clone());
     }
-    let Ok((_, mut app)) = connect.connect().await else {
+    let Ok((_, app)) = connect.connect().await else {
         return HttpResponse::BadGateway().body("The application refused the websocket.");
     };
-    let Ok((response, mut browser, mut from_browser)) = actix_ws::handle(req, payload) else {
+    let Ok((response, browser, from_browser)) = actix_ws::handle(req, payload) else {
         return HttpResponse::BadRequest().body("Not a websocket upgrade.");
     };
-    actix_web::rt::spawn(async move {
-        use actix_ws::Message;
-        use awc::ws::Frame;
-        loop {
-            tokio::select! {
-                message = from_browser.next() => {
-                    let Some(Ok(message)) = message else { break };
-                    let closing = matches!(message, Message::Close(_));
-                    if app.send(message).await.is_err() || closing {
-                        break;
-                    }
+    actix_web::rt::spawn(pump(browser, from_browser, app));
+    response
+}
+
+/// Passes frames both ways until either side closes or fails.
+async fn pump<A>(
+    mut browser: actix_ws::Session,
+    mut from_browser: actix_ws::MessageStream,
+    mut app: A,
+) where
+    A: futures_util::Stream<Item = Result<awc::ws::Frame, awc::error::WsProtocolError>>
+        + futures_util::Sink<awc::ws::Message>
+        + Unpin,
+{
+    use actix_ws::Message;
+    use awc::ws::Frame;
+    loop {
+        tokio::select! {
+            message = from_browser.next() => {
+                let Some(Ok(message)) = message else { break };
+                let closing = matches!(message, Message::Close(_));
+                if app.send(message).await.is_err() || closing {
+                    break;
                 }
-                frame = app.next() => {
-                    let sent = match frame {
-                        Some(Ok(Frame::Text(text))) => match std::str::from_utf8(&text) {
-                            Ok(text) => browser.text(text.to_string()).await,
-                            Err(_) => break,
-                        },
-                        Some(Ok(Frame::Binary(bytes))) => browser.binary(bytes).await,
-                        Some(Ok(Frame::Ping(bytes))) => browser.ping(&bytes).await,
-                        Some(Ok(Frame::Pong(bytes))) => browser.pong(&bytes).await,
-                        Some(Ok(Frame::Close(reason))) => {
-                            let _ = browser.close(reason).await;
-                            break;
-                        }
-                        Some(Ok(Frame::Continuation(_))) => Ok(()),
-                        _ => break,
-                    };
-                    if sent.is_err() {
+            }
+            frame = app.next() => {
+                let sent = match frame {
+                    Some(Ok(Frame::Text(text))) => match std::str::from_utf8(&text) {
+                        Ok(text) => browser.text(text.to_string()).await,
+                        Err(_) => break,
+                    },
+                    Some(Ok(Frame::Binary(bytes))) => browser.binary(bytes).await,
+                    Some(Ok(Frame::Ping(bytes))) => browser.ping(&bytes).await,
+                    Some(Ok(Frame::Pong(bytes))) => browser.pong(&bytes).await,
+                    Some(Ok(Frame::Close(reason))) => {
+                        let _ = browser.close(reason).await;
                         break;
                     }
+                    Some(Ok(Frame::Continuation(_))) => Ok(()),
+                    _ => break,
+                };
+                if sent.is_err() {
+                    break;
                 }
             }
         }
-    });
-    response
+    }
 }

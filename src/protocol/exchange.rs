@@ -12,12 +12,11 @@ use monban_verify::contract::Actor;
 
 use super::claims::AccessClaims;
 use super::error::OAuthError;
-use super::grants::{TokenResponse, TokenService};
 use super::resource::api_for;
 use super::scope::service_scope;
-use crate::audit::Event;
-use crate::config::{Api, Client, Secret};
+use crate::config::{Api, Client, Config, Secret};
 use crate::session::random_token;
+use crate::tokens::{TYP_ACCESS_TOKEN, Tokens};
 
 /// `grant_type` of a token exchange.
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -63,22 +62,24 @@ impl Exchange {
     }
 }
 
-impl TokenService<'_> {
-    /// Exchanges the user's access token, presented by the `client` it was issued to, for one
-    /// for an API the client may call.
-    pub(super) fn exchange(
+impl Exchange {
+    /// The claims of the exchanged token: `subject` (verified by `tokens`) presented by the
+    /// `client` it was issued to, for an API the client may call, at `now`. Minting and the
+    /// response are `/token`'s ([`super::grants`]).
+    pub fn claims(
         &self,
+        tokens: &Tokens,
+        config: &Config,
         client: &Client,
-        request: &Exchange,
         now: u64,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<AccessClaims, OAuthError> {
         let bad = |why: &str| OAuthError::InvalidRequest(format!("subject_token: {why}"));
-        if request.subject_token_type.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+        if self.subject_token_type.as_deref() != Some(ACCESS_TOKEN_TYPE) {
             return Err(OAuthError::InvalidRequest(format!(
                 "subject_token_type must be {ACCESS_TOKEN_TYPE}: only access tokens are exchanged"
             )));
         }
-        if let Some(other) = request
+        if let Some(other) = self
             .requested_token_type
             .as_deref()
             .filter(|t| *t != ACCESS_TOKEN_TYPE)
@@ -87,63 +88,39 @@ impl TokenService<'_> {
                 "requested_token_type {other}: monban issues access tokens only"
             )));
         }
-        if request.actor_token {
+        if self.actor_token {
             return Err(OAuthError::InvalidRequest(
                 "actor_token is not accepted: the authenticated client is the actor".into(),
             ));
         }
-        let subject: AccessClaims = self
-            .tokens
-            .verify(
-                request.subject_token.expose(),
-                crate::tokens::TYP_ACCESS_TOKEN,
-                now,
-            )
+        let subject: AccessClaims = tokens
+            .verify(self.subject_token.expose(), TYP_ACCESS_TOKEN, now)
             .map_err(|e| bad(&format!("not a valid monban access token ({e})")))?;
         if subject.aud != client.id {
             return Err(bad("it was not issued to this client"));
         }
-        let Some(email) = subject.email.clone() else {
+        let Some(email) = subject.email.as_deref() else {
             return Err(bad("it names no user (a client's own token)"));
         };
         let auth_time = subject.auth_time.unwrap_or(subject.iat);
-        if self.config.sign_outs.signed_out(&email, auth_time) {
+        if config.sign_outs.signed_out(email, auth_time) {
             return Err(bad("the administrator signed this sign-in out"));
         }
-        let api = request.target(&self.config.apis, client)?;
-        let scope = service_scope(request.scope.as_deref(), &api.scopes);
-        let exp = subject
-            .exp
-            .min(now + self.config.lifetimes.access_token.as_secs());
-        let claims = AccessClaims {
+        let api = self.target(&config.apis, client)?;
+        Ok(AccessClaims {
             aud: api.id.clone(),
-            exp,
+            exp: subject
+                .exp
+                .min(now + config.lifetimes.access_token.as_secs()),
             iat: now,
             jti: random_token(),
             client_id: Some(client.id.clone()),
-            scope: scope.clone(),
+            scope: service_scope(self.scope.as_deref(), &api.scopes),
             act: Some(Actor {
                 sub: client.id.clone(),
                 act: subject.act.clone().map(Box::new),
             }),
             ..subject
-        };
-        let access_token = self.mint_access(&claims)?;
-        Event::TokenIssued {
-            client_id: &client.id,
-            grant: "token_exchange",
-            sub: &claims.sub,
-            email: Some(&email),
-        }
-        .record();
-        Ok(TokenResponse {
-            access_token,
-            issued_token_type: Some(ACCESS_TOKEN_TYPE),
-            token_type: "Bearer",
-            expires_in: exp.saturating_sub(now),
-            id_token: None,
-            refresh_token: None,
-            scope,
         })
     }
 }

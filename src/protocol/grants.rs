@@ -16,6 +16,7 @@ use url::Url;
 use super::authorize::CodeGrant;
 use super::claims::{AccessClaims, IdClaims, Profile, access_claims, at_hash, service_claims};
 use super::error::OAuthError;
+use super::exchange::{ACCESS_TOKEN_TYPE, Exchange};
 use super::pkce;
 use super::resource::{api_for, grant_api, scope_for_api};
 use super::scope::{granted, narrowed, service_scope};
@@ -262,8 +263,36 @@ impl TokenService<'_> {
         })
     }
 
+    /// Token exchange (RFC 8693, [`Exchange::claims`]): a token for the API, no refresh or ID
+    /// token, `issued_token_type` set.
+    fn exchange(
+        &self,
+        client: &Client,
+        exchange: &Exchange,
+        now: u64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let claims = exchange.claims(self.tokens, self.config, client, now)?;
+        let access_token = self.mint_access(&claims)?;
+        Event::TokenIssued {
+            client_id: &client.id,
+            grant: "token_exchange",
+            sub: &claims.sub,
+            email: claims.email.as_deref(),
+        }
+        .record();
+        Ok(TokenResponse {
+            access_token,
+            issued_token_type: Some(ACCESS_TOKEN_TYPE),
+            token_type: "Bearer",
+            expires_in: claims.exp.saturating_sub(now),
+            id_token: None,
+            refresh_token: None,
+            scope: claims.scope,
+        })
+    }
+
     /// Signs access-token claims; a refusal of the key is monban's own failure.
-    pub(super) fn mint_access(&self, claims: &AccessClaims) -> Result<String, OAuthError> {
+    fn mint_access(&self, claims: &AccessClaims) -> Result<String, OAuthError> {
         self.tokens
             .mint(TYP_ACCESS_TOKEN, claims)
             .map_err(|e| OAuthError::ServerError(format!("signing the access token: {e}")))

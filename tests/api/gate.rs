@@ -389,7 +389,10 @@ async fn the_rules_refuse_others_with_a_clear_page_and_forward_auth_answers_prox
         .text()
         .await
         .unwrap();
-    assert!(ja.contains("lang=\"ja\"") && ja.contains("利用できません"), "{ja}");
+    assert!(
+        ja.contains("lang=\"ja\"") && ja.contains("利用できません"),
+        "{ja}"
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,19 @@ use crate::http::error::refusal_page;
 use crate::http::pages;
 use crate::http::state::AppState;
 use crate::protocol::authorize::{AuthorizeError, AuthorizeQuery, AuthorizeRequest, Outcome};
+use crate::session::Session;
+
+/// Back to the client with a code, the session cookie sealed again when it must now remember
+/// this client (back-channel logout).
+fn with_code(state: &AppState, url: &url::Url, remember: Option<Session>) -> HttpResponse {
+    let mut response = see_other(url.as_str());
+    if let Some(session) = remember {
+        response
+            .add_cookie(&state.session_cookie(&session))
+            .expect("a cookie is a valid header");
+    }
+    response
+}
 
 /// The authorization endpoint.
 pub async fn authorize(
@@ -38,15 +51,7 @@ pub async fn authorize(
         now,
     ) {
         Outcome::ToClient(url) => see_other(url.as_str()),
-        Outcome::Code(url, remember) => {
-            let mut response = see_other(url.as_str());
-            if let Some(session) = remember {
-                response
-                    .add_cookie(&state.session_cookie(&session))
-                    .expect("a cookie is a valid header");
-            }
-            response
-        }
+        Outcome::Code(url, remember) => with_code(&state, &url, remember),
         Outcome::SignIn(path) if state.config.pages.skip_sign_in_page => see_other(&path),
         Outcome::SignIn(path) => {
             let frame = state.frame(req.headers());
