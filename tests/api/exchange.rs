@@ -115,19 +115,9 @@ async fn every_bad_exchange_is_refused_with_the_rfcs_code() {
     )
     .await;
     // A service's own token (no user).
-    let own: Value = app
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "reports"),
-            ("client_secret", "reports-client-secret"),
-        ])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let own = own["access_token"].as_str().unwrap();
+    let own = app.service_token().await;
     refused(
-        exchange(&app, reports, own, ACCESS, Some(INVENTORY)).await,
+        exchange(&app, reports, &own, ACCESS, Some(INVENTORY)).await,
         "invalid_request",
     )
     .await;

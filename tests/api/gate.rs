@@ -121,6 +121,16 @@ pub(crate) fn start_gate(monban: &TestApp, port: u16, public_url: &str, app: &st
     }
 }
 
+/// monban, an app, and a gate in front of it on its own port.
+async fn gated() -> (TestApp, RunningGate) {
+    let app = start_app();
+    let port = free_port();
+    let gate_url = format!("http://127.0.0.1:{port}");
+    let monban = monban_for(&gate_url).await;
+    let gate = start_gate(&monban, port, &gate_url, &app);
+    (monban, gate)
+}
+
 /// Signs `user` in through the gate at `url` (a page load of `path`); returns the callback's
 /// response (its cookies are in `monban.client`'s jar).
 pub(crate) async fn sign_in(
@@ -166,11 +176,7 @@ pub(crate) async fn echoed(monban: &TestApp, url: &str, extra: &[(&str, &str)]) 
 // actix's runtime: the test's own websocket client (awc) runs on it.
 #[actix_web::test]
 async fn the_gate_signs_people_in_and_tells_the_app_who_they_are() {
-    let app = start_app();
-    let port = free_port();
-    let gate_url = format!("http://127.0.0.1:{port}");
-    let monban = monban_for(&gate_url).await;
-    let gate = start_gate(&monban, port, &gate_url, &app);
+    let (monban, gate) = gated().await;
 
     let back = sign_in(&monban, &gate.url, "/hello", "ada").await;
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
@@ -259,11 +265,7 @@ async fn the_gate_signs_people_in_and_tells_the_app_who_they_are() {
 
 #[tokio::test]
 async fn a_stale_tampered_or_missing_cookie_means_signing_in_again() {
-    let app = start_app();
-    let port = free_port();
-    let gate_url = format!("http://127.0.0.1:{port}");
-    let monban = monban_for(&gate_url).await;
-    let gate = start_gate(&monban, port, &gate_url, &app);
+    let (monban, gate) = gated().await;
     let back = sign_in(&monban, &gate.url, "/hello", "ada").await;
     let person = back
         .headers()
@@ -303,11 +305,7 @@ async fn a_stale_tampered_or_missing_cookie_means_signing_in_again() {
 
 #[tokio::test]
 async fn the_rules_refuse_others_with_a_clear_page_and_forward_auth_answers_proxies() {
-    let app = start_app();
-    let port = free_port();
-    let gate_url = format!("http://127.0.0.1:{port}");
-    let monban = monban_for(&gate_url).await;
-    let gate = start_gate(&monban, port, &gate_url, &app);
+    let (monban, gate) = gated().await;
     let auth = format!("{}/_monban/auth", gate.url);
     // Not signed in: 401 for nginx, a redirect for Traefik and Caddy (X-Forwarded-Uri).
     let anonymous = reqwest::Client::builder()
@@ -321,7 +319,7 @@ async fn the_rules_refuse_others_with_a_clear_page_and_forward_auth_answers_prox
     let traefik = anonymous
         .get(&auth)
         .header("x-forwarded-proto", "http")
-        .header("x-forwarded-host", format!("127.0.0.1:{port}"))
+        .header("x-forwarded-host", gate.url.trim_start_matches("http://"))
         .header("x-forwarded-uri", "/notebook/1")
         .send()
         .await

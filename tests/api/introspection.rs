@@ -44,17 +44,8 @@ async fn a_good_token_is_active_with_todays_roles() {
     assert_eq!(answer["roles"], json!(["admin"]));
     assert_eq!(answer["token_type"], "Bearer");
     // A service's own token: active while the client is configured for it.
-    let own: Value = app
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "reports"),
-            ("client_secret", "reports-client-secret"),
-        ])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let answer = introspect(&app, own["access_token"].as_str().unwrap()).await;
+    let own = app.service_token().await;
+    let answer = introspect(&app, &own).await;
     assert_eq!(
         (answer["active"].as_bool(), answer["sub"].as_str()),
         (Some(true), Some("reports"))

@@ -533,6 +533,21 @@ impl TestApp {
         self.redeem(&code, &verifier).await.json().await.unwrap()
     }
 
+    /// The `reports` service's own access token (client credentials).
+    pub async fn service_token(&self) -> String {
+        let body: serde_json::Value = self
+            .token(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "reports"),
+                ("client_secret", "reports-client-secret"),
+            ])
+            .await
+            .json()
+            .await
+            .unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
     /// `POST /token` with `form`.
     pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
