@@ -41,6 +41,21 @@ impl Denial {
     }
 }
 
+/// A sign-in made at `auth_time`, under the running configuration: refused when the
+/// administrator signed it out (`sign_outs`, `sign_out_before`), else [`admit`]. What every
+/// session, grant and token is checked against after the sign-in itself.
+pub fn readmit(
+    config: &Config,
+    identity: &Claimant<'_>,
+    auth_time: u64,
+) -> Result<Vec<String>, Denial> {
+    let email = identity.email.ok_or(Denial::NoEmail)?;
+    if config.sign_outs.signed_out(email, auth_time) {
+        return Err(Denial::SignedOut);
+    }
+    admit(config, identity)
+}
+
 /// Admits `identity` if its verified email is listed in `allowed_emails` or any role, or if Google
 /// vouches for its domain and that domain is in `allowed_domains`; returns its roles.
 ///

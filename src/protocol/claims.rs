@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 pub use monban_verify::contract::Claims as AccessClaims;
 
-use crate::config::Client;
+use crate::config::policy::{self, Claimant, Denial};
+use crate::config::{Client, Config};
 use crate::session::{Session, random_token};
 
 /// The profile claims carried by ID tokens and `/userinfo` (access tokens carry the same fields,
@@ -118,6 +119,17 @@ pub fn service_claims(
         act: None,
         extra: Default::default(),
     }
+}
+
+/// The person an access token names, re-admitted under the running configuration
+/// ([`policy::readmit`]): their roles today.
+pub fn readmit_subject(config: &Config, claims: &AccessClaims) -> Result<Vec<String>, Denial> {
+    let claimant = Claimant {
+        email: claims.email.as_deref(),
+        email_verified: claims.email_verified,
+        hosted_domain: claims.hd.as_deref(),
+    };
+    policy::readmit(config, &claimant, claims.auth_time.unwrap_or(claims.iat))
 }
 
 /// ID-token claims (OIDC Core §2).

@@ -3,17 +3,19 @@
 //! for an API it may call (`resource` or `audience`: one of its `apis`), for the same user, with an
 //! `act` claim naming the service (and any earlier actor). Nothing is stored.
 //!
-//! The exchanged token never outlives the one it came from, carries the user's roles as that token
-//! did, and only the API's scopes. The administrator's sign-out switch is checked again.
+//! The exchanged token never outlives the one it came from and carries only the API's scopes. Its
+//! user is re-admitted under the running configuration, as at a refresh: signed out or removed is
+//! refused, and the roles are today's.
 //! Refusals of the subject token are `invalid_request` (RFC 8693 §2.2.2); of the target,
 //! `invalid_target`.
 
 use monban_verify::contract::Actor;
 
-use super::claims::AccessClaims;
+use super::claims::{AccessClaims, readmit_subject};
 use super::error::OAuthError;
 use super::resource::api_for;
 use super::scope::service_scope;
+use crate::config::policy::Denial;
 use crate::config::{Api, Client, Config, Secret};
 use crate::session::random_token;
 use crate::tokens::{TYP_ACCESS_TOKEN, Tokens};
@@ -99,13 +101,15 @@ impl Exchange {
         if subject.aud != client.id {
             return Err(bad("it was not issued to this client"));
         }
-        let Some(email) = subject.email.as_deref() else {
+        if subject.email.is_none() {
             return Err(bad("it names no user (a client's own token)"));
-        };
-        let auth_time = subject.auth_time.unwrap_or(subject.iat);
-        if config.sign_outs.signed_out(email, auth_time) {
-            return Err(bad("the administrator signed this sign-in out"));
         }
+        // The running configuration decides, as for a refresh: signed out, removed, or today's
+        // roles.
+        let roles = readmit_subject(config, &subject).map_err(|denial| match denial {
+            Denial::SignedOut => bad("the administrator signed this sign-in out"),
+            _ => bad("the user is no longer allowed to sign in"),
+        })?;
         let api = self.target(&config.apis, client)?;
         Ok(AccessClaims {
             aud: api.id.clone(),
@@ -116,6 +120,7 @@ impl Exchange {
             jti: random_token(),
             client_id: Some(client.id.clone()),
             scope: service_scope(self.scope.as_deref(), &api.scopes),
+            roles,
             act: Some(Actor {
                 sub: client.id.clone(),
                 act: subject.act.clone().map(Box::new),

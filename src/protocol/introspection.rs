@@ -7,9 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::AccessClaims;
+use super::claims::{AccessClaims, readmit_subject};
 use super::token_request::TokenForm;
-use crate::config::policy::{self, Claimant};
 use crate::config::{Config, GrantType, Secret};
 use crate::tokens::{TYP_ACCESS_TOKEN, Tokens};
 
@@ -118,20 +117,7 @@ pub fn introspect(tokens: &Tokens, config: &Config, raw: &str, now: u64) -> Intr
 /// longer admitted: a user signed out or removed, a client gone or no longer acting as itself.
 fn todays_roles(config: &Config, claims: &AccessClaims) -> Option<Vec<String>> {
     match claims.email.as_deref() {
-        Some(email) => {
-            if config
-                .sign_outs
-                .signed_out(email, claims.auth_time.unwrap_or(claims.iat))
-            {
-                return None;
-            }
-            let claimant = Claimant {
-                email: Some(email),
-                email_verified: claims.email_verified,
-                hosted_domain: claims.hd.as_deref(),
-            };
-            policy::admit(config, &claimant).ok()
-        }
+        Some(_) => readmit_subject(config, claims).ok(),
         None => config
             .clients
             .iter()

@@ -50,10 +50,7 @@ impl Session {
     /// This session under today's configuration: not signed out by the administrator, still
     /// admitted, with today's roles. The session proves who signed in, not what they may do.
     pub fn as_of(&self, config: &Config) -> Result<Session, Denial> {
-        if config.sign_outs.signed_out(&self.email, self.auth_time) {
-            return Err(Denial::SignedOut);
-        }
-        let roles = policy::admit(config, &self.claimant())?;
+        let roles = policy::readmit(config, &self.claimant(), self.auth_time)?;
         Ok(Session {
             roles,
             ..self.clone()

@@ -155,6 +155,18 @@ async fn every_bad_exchange_is_refused_with_the_rfcs_code() {
         "unauthorized_client",
     )
     .await;
+    // Its user removed from the configuration since (an instance running the new one).
+    let removed = app
+        .spawn_sibling_with(&[
+            ("MONBAN_ALLOWED_DOMAINS", "other.example.org"),
+            ("MONBAN_ROLES__ADMIN", "grace@lab.example.org"),
+        ])
+        .await;
+    refused(
+        exchange(&removed, WIKI, access, ACCESS, Some(INVENTORY)).await,
+        "invalid_request",
+    )
+    .await;
     // An expired subject token.
     app.advance_clock(3600 + 61);
     refused(
