@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use url::Url;
 
-use super::{Client, Config, GrantType, Secret};
+use super::{Client, Config, Secret};
 
 /// A configuration of `https://login.example.org` with an upstream client, plus `pairs`.
 pub(crate) fn load(pairs: &[(&str, &str)]) -> Config {
@@ -23,21 +23,9 @@ pub(crate) fn load(pairs: &[(&str, &str)]) -> Config {
 /// A client with every option at its default.
 pub(crate) fn client(id: &str, secret: Option<&str>, redirect_uri: &str) -> Client {
     Client {
-        id: id.into(),
-        name: id.into(),
-        home_url: None,
-        grant_types: GrantType::DEFAULT.to_vec(),
-        auth_method: None,
-        roles: vec![],
-        apis: vec![],
-        assertion_keys: None,
-        backchannel_logout_uri: None,
         secret: secret.map(Secret::new),
         redirect_uris: vec![Url::parse(redirect_uri).unwrap()],
-        post_logout_redirect_uris: vec![],
-        require_pkce: false,
-        allowed_scopes: vec![],
-        refresh_token_absolute_ttl: None,
+        ..Client::new(id)
     }
 }
 

@@ -211,6 +211,28 @@ impl AuthMethod {
 }
 
 impl Client {
+    /// A public client `id` with every option at its default (what a `[[clients]]` table with only
+    /// its `id` means), for code that registers clients itself.
+    pub fn new(id: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            name: id.to_string(),
+            home_url: None,
+            secret: None,
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            require_pkce: false,
+            allowed_scopes: Vec::new(),
+            grant_types: GrantType::DEFAULT.to_vec(),
+            auth_method: None,
+            roles: Vec::new(),
+            apis: Vec::new(),
+            assertion_keys: None,
+            backchannel_logout_uri: None,
+            refresh_token_absolute_ttl: None,
+        }
+    }
+
     /// How long after the sign-in this client's refresh chain ends.
     pub fn refresh_chain(&self, lifetimes: &Lifetimes) -> Duration {
         match (self.refresh_token_absolute_ttl, self.is_confidential()) {

@@ -283,14 +283,7 @@ struct AuthorizeQuery {
 fn mock_page(locale: Locale, title: &str, body: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(format!(
-            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title></head>\
-             <body style=\"font-family:system-ui;max-width:28rem;margin:3rem auto;padding:0 1rem\">\
-             <main><h1>{t}</h1>{body}</main></body></html>",
-            lang = locale.tag(),
-            t = text(title)
-        ))
+        .body(crate::http::pages::plain(locale, title, body))
 }
 
 fn check_authorize(state: &MockState, q: &AuthorizeQuery) -> Result<(), &'static str> {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::config::{Client, Config, GrantType, Secret};
+use crate::config::{Client, Config, Secret};
 use crate::protocol::paths::DISCOVERY_PATH;
 
 pub mod mock_metadata;
@@ -75,21 +75,12 @@ pub fn register_demo_client(config: &mut Config) {
     }
     let url = |u: &str| url::Url::parse(u).expect("a valid constant URL");
     config.clients.push(Client {
-        id: DEMO_CLIENT.0.into(),
         name: "Demo App".into(),
         home_url: Some(url(DEMO_CLIENT.3)),
-        grant_types: GrantType::DEFAULT.to_vec(),
-        auth_method: None,
-        roles: vec![],
-        apis: vec![],
-        assertion_keys: None,
-        backchannel_logout_uri: None,
         secret: Some(Secret::new(DEMO_CLIENT.1)),
         redirect_uris: vec![url(DEMO_CLIENT.2)],
         post_logout_redirect_uris: vec![url(DEMO_CLIENT.3)],
-        require_pkce: false,
-        allowed_scopes: vec![],
-        refresh_token_absolute_ttl: None,
+        ..Client::new(DEMO_CLIENT.0)
     });
 }
 

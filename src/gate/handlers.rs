@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::proxy::{forward, upstream_headers, upstream_url, websocket};
 use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS};
 use super::{Gate, START_PATH};
+use crate::http::pages::plain;
 use crate::i18n::Locale;
 use crate::session::login_state::safe_return_to;
 use crate::session::random_token;
@@ -238,25 +239,19 @@ fn page(
     message: &str,
     args: &[(&str, &str)],
 ) -> HttpResponse {
-    use html_escape::encode_text as text;
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
     let locale = Locale::negotiate(accept, Locale::En);
-    let title = locale.t(title);
+    let message = html_escape::encode_text(&locale.format(message, args)).into_owned();
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(format!(
-            "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{title}</title></head><body style=\"font-family:system-ui;max-width:32rem;\
-             margin:3rem auto;padding:0 1rem\"><main><h1>{title}</h1><p>{message}</p></main>\
-             </body></html>\n",
-            lang = locale.tag(),
-            title = text(&title),
-            message = text(&locale.format(message, args)),
+        .body(plain(
+            locale,
+            &locale.t(title),
+            &format!("<p>{message}</p>"),
         ))
 }
 

@@ -91,6 +91,19 @@ fn google_button(frame: &Frame<'_>, href: &str) -> String {
     )
 }
 
+/// A page without monban's frame (no organisation, no stylesheet), for hosts that are not monban:
+/// the mock Google's and `monban gate`'s. `body` is HTML, already escaped.
+pub fn plain(locale: Locale, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title></head>\
+         <body style=\"font-family:system-ui;max-width:32rem;margin:3rem auto;padding:0 1rem\">\
+         <main><h1>{t}</h1>{body}</main></body></html>\n",
+        lang = locale.tag(),
+        t = text(title)
+    )
+}
+
 /// `/` for someone not signed in.
 pub fn signed_out(frame: &Frame<'_>) -> String {
     let title = frame.t("sign-in-title", &[]);
