@@ -31,29 +31,31 @@ pub async fn tell<'c>(
 ) -> Vec<Told<'c>> {
     let now = state.now();
     let issuer = state.config.issuer_str();
-    let mut posts = Vec::with_capacity(receivers.len());
-    for client in &receivers {
+    // Which receiver each post is for: one whose token cannot be signed is simply not told.
+    let (mut posts, mut sent_for) = (Vec::new(), Vec::new());
+    for (i, client) in receivers.iter().enumerate() {
         let Some(uri) = client.backchannel_logout_uri.clone() else {
             continue;
         };
-        match state.tokens.mint(
-            LOGOUT_TOKEN_TYP,
-            &logout_claims(issuer, &client.id, sub, sid, now),
-        ) {
-            Ok(token) => posts.push(LogoutPost {
-                client_id: client.id.clone(),
-                uri,
-                token,
-            }),
+        let claims = logout_claims(issuer, &client.id, sub, sid, now);
+        match state.tokens.mint(LOGOUT_TOKEN_TYP, &claims) {
+            Ok(token) => {
+                posts.push(LogoutPost { uri, token });
+                sent_for.push(i);
+            }
             Err(e) => tracing::error!(error = %e, "signing a logout token failed"),
         }
     }
     let timeout = state.config.backchannel_logout_timeout;
-    let delivered = state.upstream.post_logout_tokens(posts, timeout).await;
+    let mut delivered = vec![false; receivers.len()];
+    let answers = state.upstream.post_logout_tokens(posts, timeout).await;
+    for (i, ok) in sent_for.into_iter().zip(answers) {
+        delivered[i] = ok;
+    }
     receivers
         .into_iter()
-        .map(|client| {
-            let delivered = delivered.iter().any(|(id, ok)| *id == client.id && *ok);
+        .zip(delivered)
+        .map(|(client, delivered)| {
             Event::LogoutSent {
                 client_id: &client.id,
                 sub,

@@ -11,9 +11,7 @@ use super::Upstream;
 /// One logout token for one client.
 #[derive(Debug)]
 pub struct LogoutPost {
-    /// The client told.
-    pub client_id: String,
-    /// Its `backchannel_logout_uri`.
+    /// The client's `backchannel_logout_uri`.
     pub uri: Url,
     /// The signed logout token.
     pub token: String,
@@ -21,38 +19,28 @@ pub struct LogoutPost {
 
 impl Upstream {
     /// Posts every logout token (`logout_token=` in a form), in parallel, waiting at most
-    /// `timeout` for each. Returns each client id with whether it acknowledged (2xx), in the
-    /// order given.
-    pub async fn post_logout_tokens(
-        &self,
-        posts: Vec<LogoutPost>,
-        timeout: Duration,
-    ) -> Vec<(String, bool)> {
+    /// `timeout` for each. Returns, in the order given, whether each was acknowledged (2xx).
+    pub async fn post_logout_tokens(&self, posts: Vec<LogoutPost>, timeout: Duration) -> Vec<bool> {
+        let mut delivered = vec![false; posts.len()];
         let Ok(http) = self.http() else {
-            return posts.into_iter().map(|p| (p.client_id, false)).collect();
+            return delivered;
         };
-        let order: Vec<String> = posts.iter().map(|p| p.client_id.clone()).collect();
         let mut set = JoinSet::new();
-        for post in posts {
+        for (i, post) in posts.into_iter().enumerate() {
             let request = http
                 .post(post.uri)
                 .timeout(timeout)
                 .form(&[("logout_token", post.token)]);
             set.spawn(async move {
-                let delivered = request.send().await.is_ok_and(|r| r.status().is_success());
-                (post.client_id, delivered)
+                let ok = request.send().await.is_ok_and(|r| r.status().is_success());
+                (i, ok)
             });
         }
-        let mut results = Vec::with_capacity(order.len());
         while let Some(done) = set.join_next().await {
-            results.extend(done.ok());
+            if let Ok((i, ok)) = done {
+                delivered[i] = ok;
+            }
         }
-        order
-            .into_iter()
-            .map(|id| {
-                let delivered = results.iter().any(|(c, ok)| *c == id && *ok);
-                (id, delivered)
-            })
-            .collect()
+        delivered
     }
 }
