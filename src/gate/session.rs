@@ -79,9 +79,7 @@ impl GateCookies {
 
     /// A cookie that clears `name`.
     pub fn removal(&self, name: &'static str) -> Cookie<'static> {
-        let mut cookie = self.attributes.build(name, String::new(), None);
-        cookie.make_removal();
-        cookie
+        self.attributes.removal(name)
     }
 }
 

@@ -58,7 +58,12 @@ impl CookieNames {
 
     /// The cookie that clears the session.
     pub fn session_removal(&self) -> Cookie<'static> {
-        let mut gone = self.build(self.session, String::new(), None);
+        self.removal(self.session)
+    }
+
+    /// The cookie that clears `name` (set with these attributes).
+    pub fn removal(&self, name: &'static str) -> Cookie<'static> {
+        let mut gone = self.build(name, String::new(), None);
         gone.make_removal();
         gone
     }
