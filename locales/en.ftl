@@ -54,3 +54,5 @@ gate-again-title = Sign-in did not complete
 gate-again-message = The sign-in took too long, was started in another browser, or was cancelled. Open the application again to sign in.
 gate-unavailable-title = Sign-in is unavailable
 gate-unavailable-message = The sign-in service could not be reached just now. Please try again in a minute.
+gate-sign-out-title = Sign out of this application?
+gate-sign-out-message = Press the button to sign out of this application and of the lab's sign-in.

@@ -54,3 +54,5 @@ gate-again-title = サインインが完了しませんでした
 gate-again-message = サインインに時間がかかりすぎたか、別のブラウザで始められたか、キャンセルされました。もう一度アプリケーションを開いてサインインしてください。
 gate-unavailable-title = サインインを利用できません
 gate-unavailable-message = サインインサービスに接続できませんでした。しばらくしてからもう一度お試しください。
+gate-sign-out-title = このアプリケーションからサインアウトしますか？
+gate-sign-out-message = ボタンを押すと、このアプリケーションと研究室のサインインからサインアウトします。

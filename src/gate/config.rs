@@ -10,7 +10,7 @@ use url::Url;
 use crate::config::{ConfigError, Secret, check_session_secret, decode_secret, normalize_email};
 
 /// The variables `monban gate` reads, besides `PORT`.
-const KNOWN: [&str; 8] = [
+const KNOWN: [&str; 9] = [
     "MONBAN_GATE__ISSUER",
     "MONBAN_GATE__CLIENT_ID",
     "MONBAN_GATE__CLIENT_SECRET",
@@ -19,6 +19,7 @@ const KNOWN: [&str; 8] = [
     "MONBAN_GATE__ALLOWED_ROLES",
     "MONBAN_GATE__ALLOWED_EMAILS",
     "MONBAN_GATE__SESSION_SECRETS",
+    "MONBAN_GATE__TRUSTED_PROXY_HOPS",
 ];
 
 /// The gate in front of one app.
@@ -45,6 +46,10 @@ pub struct GateConfig {
     pub port: u16,
     /// Timeout of the gate's calls to monban.
     pub timeout: Duration,
+    /// How many proxies in front of the gate append to `X-Forwarded-For` (1 on Cloud Run:
+    /// Google's front end); their entries are passed on to the app, anything left of them is the
+    /// client's own writing and is dropped.
+    pub trusted_proxy_hops: usize,
 }
 
 impl GateConfig {
@@ -86,6 +91,7 @@ impl GateConfig {
                     .map_err(|_| ConfigError::new("PORT", format!("{p:?} is not a port")))?,
             },
             timeout: Duration::from_secs(5),
+            trusted_proxy_hops: hops(env, "MONBAN_GATE__TRUSTED_PROXY_HOPS")?,
         })
     }
 
@@ -123,6 +129,18 @@ fn url(env: &HashMap<String, String>, key: &str) -> Result<Url, ConfigError> {
             key,
             format!("scheme {other:?}: use http(s)"),
         )),
+    }
+}
+
+/// A number of proxy hops, 0 to 8 (as monban's `trusted_proxy_hops`); unset is 0.
+fn hops(env: &HashMap<String, String>, key: &str) -> Result<usize, ConfigError> {
+    match env.get(key).map(|v| v.trim()) {
+        None | Some("") => Ok(0),
+        Some(raw) => {
+            raw.parse().ok().filter(|h| *h <= 8).ok_or_else(|| {
+                ConfigError::new(key, format!("{raw:?} is not a number from 0 to 8"))
+            })
+        }
     }
 }
 
@@ -216,6 +234,10 @@ mod tests {
                 "MONBAN_GATE__ALLOWED_EMAILS",
             ),
             (("PORT", "http"), "PORT"),
+            (
+                ("MONBAN_GATE__TRUSTED_PROXY_HOPS", "9"),
+                "MONBAN_GATE__TRUSTED_PROXY_HOPS",
+            ),
         ] {
             let e = GateConfig::load(&env(&[extra])).unwrap_err();
             assert_eq!(e.key, key, "{extra:?}");

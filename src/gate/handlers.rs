@@ -6,9 +6,10 @@ use actix_web::web::{Data, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::proxy::{forward, upstream_headers, upstream_url, websocket};
+use super::headers::{Identity, to_app};
+use super::proxy::{forward, upstream_url, websocket};
 use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS};
-use super::{Gate, START_PATH};
+use super::{Gate, LOGOUT_PATH, START_PATH};
 use crate::http::pages::plain;
 use crate::i18n::Locale;
 use crate::session::login_state::safe_return_to;
@@ -136,8 +137,43 @@ fn signed_in(
         .finish()
 }
 
-/// Clears the gate's cookies and goes on to sign out of monban too.
-pub async fn logout(gate: Data<Gate>) -> HttpResponse {
+/// `GET /_monban/logout`: a page with the sign-out button (a link, or a page of another site,
+/// cannot sign anyone out).
+pub async fn logout_page(req: HttpRequest) -> HttpResponse {
+    let locale = locale(&req);
+    let form = format!(
+        r#"<form method="post" action="{LOGOUT_PATH}"><button type="submit">{}</button></form>"#,
+        html_escape::encode_text(&locale.t("sign-out"))
+    );
+    let mut response = page(
+        &req,
+        StatusCode::OK,
+        "gate-sign-out-title",
+        "gate-sign-out-message",
+        &[],
+        &form,
+    );
+    // The button's POST must carry the page's origin (`no-referrer` would make it `null`).
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// `POST /_monban/logout` from the gate's own origin: clears the gate's cookies and goes on to
+/// sign out of monban too. From anywhere else: refused, still signed in.
+pub async fn logout(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
+    if !same_origin(&req, &gate.config.url) {
+        return page(
+            &req,
+            StatusCode::FORBIDDEN,
+            "bad-sign-out-title",
+            "foreign-sign-out",
+            &[],
+            "",
+        );
+    }
     let issuer = gate.config.issuer.as_str().trim_end_matches('/');
     let target = format!("{issuer}/logout?client_id={}", gate.config.client_id);
     let mut response = HttpResponse::SeeOther();
@@ -148,14 +184,24 @@ pub async fn logout(gate: Data<Gate>) -> HttpResponse {
     response.finish()
 }
 
+/// Whether the browser says `req` comes from the gate's own origin: its `Origin`, or, where it
+/// sent none, `Sec-Fetch-Site: same-origin`. `Origin: null` (a page without a referrer) is not.
+fn same_origin(req: &HttpRequest, gate: &url::Url) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    match header("origin") {
+        Some(origin) => origin == gate.origin().ascii_serialization(),
+        None => header("sec-fetch-site") == Some("same-origin"),
+    }
+}
+
 /// Forward auth (nginx `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`): 200 with the
 /// identity headers; not signed in, 401 (nginx), or a redirect to sign in when the proxy sends
 /// `X-Forwarded-Uri` (Traefik, Caddy); signed in but not allowed, 403.
 pub async fn auth(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
-    match gate.person(&req) {
+    match gate.signed_in(&req).await {
         Some(person) if gate.config.admits(person.email.as_deref(), &person.roles) => {
             let mut response = HttpResponse::Ok();
-            for (name, value) in gate.identity(&req, &person) {
+            for (name, value) in person.headers() {
                 response.insert_header((name, value));
             }
             response.finish()
@@ -168,14 +214,15 @@ pub async fn auth(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
     }
 }
 
-/// Everything else: the app's, for a person the rules admit.
+/// Everything else: the app's, for a person the rules admit. A websocket only from the gate's
+/// own origin (a page of a sibling host would otherwise ride on the person's cookie).
 pub async fn app(
     req: HttpRequest,
     payload: Payload,
     gate: Data<Gate>,
     client: Data<awc::Client>,
 ) -> HttpResponse {
-    let Some(person) = gate.person(&req) else {
+    let Some(person) = gate.signed_in(&req).await else {
         let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
         return if is_navigation(&req) {
             to_sign_in(path)
@@ -188,11 +235,17 @@ pub async fn app(
     if !gate.config.admits(person.email.as_deref(), &person.roles) {
         return refused(&req, &person);
     }
-    let identity = gate.identity(&req, &person);
-    let headers = upstream_headers(&req, &gate.cookies.names(), &identity);
+    let gate_cookies = gate.cookies.names();
+    let headers = to_app(req.headers(), &gate.hop(&req), &person, |name| {
+        gate_cookies.contains(&name)
+    });
     let url = upstream_url(&gate.config.upstream, &req);
     let upgrade = req.headers().get(header::UPGRADE);
     if upgrade.is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(b"websocket")) {
+        if req.headers().contains_key(header::ORIGIN) && !same_origin(&req, &gate.config.url) {
+            return HttpResponse::Forbidden()
+                .body("A websocket is accepted only from this application's own pages.");
+        }
         websocket(&client, url, &req, headers, payload).await
     } else {
         forward(&client, url, &req, headers, payload).await
@@ -231,19 +284,25 @@ fn to_sign_in(rd: &str) -> HttpResponse {
         .finish()
 }
 
-/// The gate's own pages, in the browser's language (Japanese or English).
+/// The browser's language (Japanese or English).
+fn locale(req: &HttpRequest) -> Locale {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Locale::negotiate(accept, Locale::En)
+}
+
+/// The gate's own pages, in the browser's language: a title, a message and `html` after it.
 fn page(
     req: &HttpRequest,
     status: StatusCode,
     title: &str,
     message: &str,
     args: &[(&str, &str)],
+    html: &str,
 ) -> HttpResponse {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    let locale = Locale::negotiate(accept, Locale::En);
+    let locale = locale(req);
     let message = html_escape::encode_text(&locale.format(message, args)).into_owned();
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -251,11 +310,11 @@ fn page(
         .body(plain(
             locale,
             &locale.t(title),
-            &format!("<p>{message}</p>"),
+            &format!("<p>{message}</p>{html}"),
         ))
 }
 
-fn refused(req: &HttpRequest, person: &GatePerson) -> HttpResponse {
+fn refused(req: &HttpRequest, person: &Identity) -> HttpResponse {
     let who = person.email.as_deref().unwrap_or(&person.sub);
     page(
         req,
@@ -263,6 +322,7 @@ fn refused(req: &HttpRequest, person: &GatePerson) -> HttpResponse {
         "gate-refused-title",
         "gate-refused-message",
         &[("who", who)],
+        "",
     )
 }
 
@@ -273,6 +333,7 @@ fn again(req: &HttpRequest) -> HttpResponse {
         "gate-again-title",
         "gate-again-message",
         &[],
+        "",
     )
 }
 
@@ -284,5 +345,6 @@ fn unavailable(req: &HttpRequest, why: &str) -> HttpResponse {
         "gate-unavailable-title",
         "gate-unavailable-message",
         &[],
+        "",
     )
 }

@@ -4,7 +4,9 @@
 //! monban's access token offline against monban's JWKS, and passes the person to the app as
 //! headers it alone sets: `X-Forwarded-User` (the `sub`), `X-Forwarded-Email`,
 //! `X-Forwarded-Roles` (comma list) and `X-Monban-Token` (the access token, which the app may
-//! verify itself). It also answers forward-auth subrequests for a proxy that is already there.
+//! verify itself; the gate verifies it on every request and passes it only for the person its
+//! sealed cookie names). It also answers forward-auth subrequests for a proxy that is already
+//! there.
 //!
 //! Like monban it stores nothing: any instance serves any request, and while monban is briefly
 //! down everyone already signed in keeps working (only signing in needs monban).
@@ -23,17 +25,20 @@ use crate::upstream::Upstream;
 
 pub mod config;
 mod handlers;
+pub mod headers;
 pub mod proxy;
 pub mod session;
 
 pub use config::GateConfig;
-use session::{GateCookies, GatePerson};
+use headers::{Hop, Identity};
+use session::GateCookies;
 
 /// Where the gate starts a sign-in (`?rd=` where to return).
 pub const START_PATH: &str = "/_monban/start";
 /// Where monban sends the browser back (register `{MONBAN_GATE__URL}/_monban/callback`).
 pub const CALLBACK_PATH: &str = "/_monban/callback";
-/// Clears the gate's cookies, then signs out at monban.
+/// A page with the sign-out button (GET); a same-origin POST clears the gate's cookies, then signs
+/// out at monban.
 pub const LOGOUT_PATH: &str = "/_monban/logout";
 /// The forward-auth endpoint.
 pub const AUTH_PATH: &str = "/_monban/auth";
@@ -81,24 +86,29 @@ impl Gate {
         self.clock.now()
     }
 
-    /// The signed-in person of this request, if any.
-    fn person(&self, req: &HttpRequest) -> Option<GatePerson> {
-        session::person(req, &self.cookies, &self.sealer, self.now())
+    /// The signed-in person of this request, if any: the sealed person of the gate's cookie,
+    /// with monban's access token from the token cookie, which must verify and name that same
+    /// person (a token cookie swapped for another person's, or garbage, is no one).
+    async fn signed_in(&self, req: &HttpRequest) -> Option<Identity> {
+        let person = session::person(req, &self.cookies, &self.sealer, self.now())?;
+        let token = req.cookie(self.cookies.token)?.value().to_string();
+        let claims = self.verifier().await.ok()?.verify(&token).await.ok()?;
+        (claims.sub == person.sub).then_some(Identity {
+            sub: person.sub,
+            email: person.email,
+            roles: person.roles,
+            token,
+        })
     }
 
-    /// The headers that tell the app who asks.
-    fn identity(&self, req: &HttpRequest, person: &GatePerson) -> Vec<(&'static str, String)> {
-        let mut headers = vec![
-            ("x-forwarded-user", person.sub.clone()),
-            ("x-forwarded-roles", person.roles.join(",")),
-        ];
-        if let Some(email) = &person.email {
-            headers.push(("x-forwarded-email", email.clone()));
+    /// What the gate knows of the way `req` came.
+    fn hop<'a>(&'a self, req: &HttpRequest) -> Hop<'a> {
+        Hop {
+            peer: req.peer_addr().map(|a| a.ip()),
+            trusted_proxies: self.config.trusted_proxy_hops,
+            host: &self.config.url[url::Position::BeforeHost..url::Position::AfterPort],
+            proto: self.config.url.scheme(),
         }
-        if let Some(token) = req.cookie(self.cookies.token) {
-            headers.push(("x-monban-token", token.value().to_string()));
-        }
-        headers
     }
 
     async fn verifier(&self) -> Result<&Verifier, String> {
@@ -122,7 +132,8 @@ pub fn server(gate: Gate, listener: TcpListener) -> anyhow::Result<actix_web::de
             ))
             .route(START_PATH, web::get().to(handlers::start))
             .route(CALLBACK_PATH, web::get().to(handlers::callback))
-            .route(LOGOUT_PATH, web::route().to(handlers::logout))
+            .route(LOGOUT_PATH, web::get().to(handlers::logout_page))
+            .route(LOGOUT_PATH, web::post().to(handlers::logout))
             .route(AUTH_PATH, web::route().to(handlers::auth))
             .route(HEALTH_PATH, web::get().to(|| async { "ok" }))
             .default_service(web::to(handlers::app))

@@ -1,89 +1,14 @@
 //! Passing a request on to the app and its answer back, streamed both ways with `awc` (actix's
 //! own client), and websockets frame by frame (`actix-ws` towards the browser, `awc`'s websocket
-//! client towards the app). Hop-by-hop headers stay behind; the identity headers are the gate's
-//! alone: any the browser sent are removed before the gate adds its own.
+//! client towards the app). Which headers cross, either way, is [`super::headers`]' decision.
 
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use awc::error::{ConnectError, SendRequestError};
 use futures_util::{SinkExt, StreamExt};
 use url::Url;
 
-/// The headers the app trusts: only the gate sets them.
-pub const IDENTITY_HEADERS: [&str; 4] = [
-    "x-forwarded-user",
-    "x-forwarded-email",
-    "x-forwarded-roles",
-    "x-monban-token",
-];
-
-/// Headers of one connection, not of the message (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
-/// The request's headers as the app gets them: without hop-by-hop headers, without any identity
-/// header the browser sent, without the gate's own cookies, with `X-Forwarded-*` and `identity`.
-pub fn upstream_headers(
-    req: &HttpRequest,
-    gate_cookies: &[&str],
-    identity: &[(&'static str, String)],
-) -> HeaderMap {
-    let mut out = HeaderMap::new();
-    for (name, value) in req.headers() {
-        let n = name.as_str();
-        if HOP_BY_HOP.contains(&n)
-            || IDENTITY_HEADERS.contains(&n)
-            || n == "host"
-            || n.starts_with("sec-websocket-")
-            || n == "cookie"
-        {
-            continue;
-        }
-        out.append(name.clone(), value.clone());
-    }
-    // The browser's cookies, minus the gate's (the app never sees the gate's session).
-    let kept: Vec<String> = req
-        .cookies()
-        .map(|all| {
-            all.iter()
-                .filter(|c| !gate_cookies.contains(&c.name()))
-                .map(|c| format!("{}={}", c.name(), c.value()))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Ok(value) = HeaderValue::from_str(&kept.join("; "))
-        && !kept.is_empty()
-    {
-        out.insert(header::COOKIE, value);
-    }
-    let info = req.connection_info();
-    for (name, value) in [
-        ("x-forwarded-host", info.host().to_string()),
-        ("x-forwarded-proto", info.scheme().to_string()),
-        (
-            "x-forwarded-for",
-            info.realip_remote_addr().unwrap_or_default().to_string(),
-        ),
-    ] {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            out.insert(HeaderName::from_static(name), value);
-        }
-    }
-    for (name, value) in identity {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            out.insert(HeaderName::from_static(name), value);
-        }
-    }
-    out
-}
+use super::headers::end_to_end;
 
 /// The app's URL for this request: its origin, this path and query.
 pub fn upstream_url(upstream: &Url, req: &HttpRequest) -> String {
@@ -128,10 +53,8 @@ pub async fn forward(
         }
     };
     let mut response = HttpResponse::build(answer.status());
-    for (name, value) in answer.headers() {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
-            response.append_header((name.clone(), value.clone()));
-        }
+    for (name, value) in end_to_end(answer.headers()) {
+        response.append_header((name.clone(), value.clone()));
     }
     response.streaming(answer)
 }

@@ -94,7 +94,7 @@ pub(crate) async fn monban_for(gate_url: &str) -> TestApp {
 /// A running gate, and its clock.
 pub(crate) struct RunningGate {
     pub(crate) url: String,
-    clock: Arc<AtomicU64>,
+    pub(crate) clock: Arc<AtomicU64>,
 }
 
 pub(crate) fn start_gate(monban: &TestApp, port: u16, public_url: &str, app: &str) -> RunningGate {
@@ -122,7 +122,7 @@ pub(crate) fn start_gate(monban: &TestApp, port: u16, public_url: &str, app: &st
 }
 
 /// monban, an app, and a gate in front of it on its own port.
-async fn gated() -> (TestApp, RunningGate) {
+pub(crate) async fn gated() -> (TestApp, RunningGate) {
     let app = start_app();
     let port = free_port();
     let gate_url = format!("http://127.0.0.1:{port}");
@@ -267,22 +267,24 @@ async fn the_gate_signs_people_in_and_tells_the_app_who_they_are() {
 async fn a_stale_tampered_or_missing_cookie_means_signing_in_again() {
     let (monban, gate) = gated().await;
     let back = sign_in(&monban, &gate.url, "/hello", "ada").await;
-    let person = back
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("monban_gate="))
-        .unwrap();
+    let cookie = |name: &str| {
+        back.headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap()
+    };
+    let (person, token) = (cookie("monban_gate"), cookie("monban_gate_token"));
     let fresh = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let ask = |cookie: String| {
+    let ask = |person: String| {
         fresh
             .get(format!("{}/hello", gate.url))
             .header(ACCEPT, "text/html")
-            .header("cookie", cookie)
+            .header("cookie", format!("{person}; {token}"))
             .send()
     };
     assert_eq!(ask(person.clone()).await.unwrap().status(), StatusCode::OK);
@@ -335,10 +337,12 @@ async fn the_rules_refuse_others_with_a_clear_page_and_forward_auth_answers_prox
         allowed.headers()["x-forwarded-email"],
         "ada@lab.example.org"
     );
-    // Sign-out clears the gate's cookies and goes on to monban, which signs out too.
+    // Sign-out (the button of the gate's page, from its own origin) clears the gate's cookies
+    // and goes on to monban, which signs out too.
     let out = monban
         .client
-        .get(format!("{}/_monban/logout", gate.url))
+        .post(format!("{}/_monban/logout", gate.url))
+        .header("origin", &gate.url)
         .send()
         .await
         .unwrap();
