@@ -5,6 +5,7 @@
 //!
 //! - [`i18n`]: the pages' languages (Fluent catalogues) and choosing one per request;
 //! - [`jwks`]: other parties' public keys (Google's, clients'), each pinned to its algorithm;
+//! - [`outbound`]: reading other servers' answers: size caps, one fetch at a time per document;
 //! - [`config`]: the settings, loaded and validated once, and who may sign in;
 //! - [`audit`]: the entries an administrator queries, each with a stable `event` name;
 //! - [`keys`] and [`tokens`]: signing keys, the JWKS, minting and verifying monban's JWTs;
@@ -25,6 +26,7 @@ pub mod http;
 pub mod i18n;
 pub mod jwks;
 pub mod keys;
+pub mod outbound;
 pub mod protocol;
 pub mod session;
 pub mod telemetry;

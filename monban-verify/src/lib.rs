@@ -430,6 +430,9 @@ fn key_map(jwks: &JwkSet, expect: &Expectations<'_>) -> HashMap<String, Arc<Key>
         .collect()
 }
 
+/// The largest discovery document or JWKS a verifier reads (monban's are under 2 KiB).
+const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
+
 async fn fetch_json<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
     url: &str,
@@ -456,10 +459,29 @@ async fn fetch_json<T: serde::de::DeserializeOwned>(
                 .and_then(|s| s.parse().ok())
         })
         .map(Duration::from_secs);
-    let body = response
-        .bytes()
+    let mut response = response;
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
+    {
+        return Err(unreachable(format!(
+            "larger than {MAX_DOCUMENT_BYTES} bytes"
+        )));
+    }
+    // Read against the cap chunk by chunk: a hostile or broken server must not fill our memory.
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| unreachable(e.without_url().to_string()))?;
+        .map_err(|e| unreachable(e.without_url().to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            return Err(unreachable(format!(
+                "larger than {MAX_DOCUMENT_BYTES} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
     let value = serde_json::from_slice(&body).map_err(|e| DiscoveryError::Invalid {
         url: url.to_string(),
         reason: e.to_string(),

@@ -64,6 +64,13 @@ async fn verify_assertion(
     result.map_err(bad)
 }
 
+/// A key set that could not be fetched may come back (503); one that came back unusable (too
+/// large, not a JWKS) is the client's to mend (401).
 fn unavailable(e: UpstreamError) -> OAuthError {
-    OAuthError::TemporarilyUnavailable(format!("cannot fetch the client's keys: {e}"))
+    match e {
+        UpstreamError::Unreachable(_) => {
+            OAuthError::TemporarilyUnavailable(format!("cannot fetch the client's keys: {e}"))
+        }
+        _ => OAuthError::InvalidClient(format!("the client's published keys are unusable: {e}")),
+    }
 }

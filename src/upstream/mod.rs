@@ -4,10 +4,12 @@
 //! Discovery is fetched on first need (start-up stays instant and never depends on Google), then
 //! kept for the life of the process. The upstream JWKS is kept for its `Cache-Control: max-age`
 //! and fetched again, once, when an ID token names a key it does not hold. Every call has a
-//! timeout: an unreachable upstream gives a clear error within seconds, never a hang.
+//! timeout: an unreachable upstream gives a clear error within seconds, never a hang. Every
+//! answer is read against a size cap, and each kept document is fetched by one caller at a time,
+//! at most once a minute ([`crate::outbound`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use openidconnect::core::{CoreAuthPrompt, CoreClient, CoreProviderMetadata, CoreResponseType};
@@ -20,6 +22,7 @@ use url::Url;
 
 use crate::config::{self, policy::Claimant};
 use crate::jwks::KeySet;
+use crate::outbound::{self, Kept, MAX_BODY_BYTES};
 use id_token::IdTokenError;
 
 mod assertion_keys;
@@ -108,15 +111,6 @@ type ProviderClient = CoreClient<
     EndpointMaybeSet,
 >;
 
-struct Cached {
-    metadata: CoreProviderMetadata,
-    keys: Arc<KeySet>,
-    /// Seconds since the epoch.
-    jwks_expires: u64,
-    /// When the JWKS was fetched, seconds since the epoch.
-    jwks_fetched: u64,
-}
-
 /// The upstream client. Cheap to share; all caching is internal.
 pub struct Upstream {
     /// Built on first use: the TLS set-up costs about 1 ms and 2 MiB that start-up (and instances
@@ -127,9 +121,12 @@ pub struct Upstream {
     client_id: ClientId,
     client_secret: ClientSecret,
     redirect_uri: RedirectUrl,
-    cache: RwLock<Option<Cached>>,
+    /// The upstream's discovery document, kept for the life of the process.
+    discovery: Kept<CoreProviderMetadata>,
+    /// The upstream's signing keys.
+    keys: Kept<KeySet>,
     /// Clients' `jwks_uri` key sets, by URL (at most one per configured client).
-    client_keys: RwLock<HashMap<Url, assertion_keys::CachedKeys>>,
+    client_keys: Mutex<HashMap<Url, Arc<Kept<KeySet>>>>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -150,8 +147,9 @@ impl Upstream {
             client_id: ClientId::new(config.client_id.clone()),
             client_secret: ClientSecret::new(config.client_secret.expose().to_string()),
             redirect_uri: RedirectUrl::from_url(redirect_uri),
-            cache: RwLock::new(None),
-            client_keys: RwLock::default(),
+            discovery: Kept::default(),
+            keys: Kept::default(),
+            client_keys: Mutex::default(),
         }
     }
 
@@ -173,7 +171,9 @@ impl Upstream {
         self.issuer.as_str().trim_end_matches('/')
     }
 
-    async fn get(&self, url: &str) -> Result<reqwest::Response, UpstreamError> {
+    /// The body of a successful GET of `url`, at most [`MAX_BODY_BYTES`], and its response's
+    /// `Cache-Control: max-age`.
+    async fn get(&self, url: &str) -> Result<(Vec<u8>, Option<Duration>), UpstreamError> {
         let response = self
             .http()?
             .get(url)
@@ -186,73 +186,64 @@ impl Upstream {
                 response.status()
             )));
         }
-        Ok(response)
-    }
-
-    /// Fetches the JWKS and, from `Cache-Control: max-age`, until when (after `now`) to keep it.
-    async fn fetch_jwks(&self, url: &str, now: u64) -> Result<(KeySet, u64), UpstreamError> {
-        let response = self.get(url).await?;
         let max_age = response
             .headers()
             .get(reqwest::header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
-            .and_then(parse_max_age)
-            .unwrap_or(DEFAULT_JWKS_MAX_AGE);
-        let body = response
-            .bytes()
+            .and_then(parse_max_age);
+        let body = outbound::read_capped(response, MAX_BODY_BYTES)
             .await
-            .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
-        let keys =
-            KeySet::parse(&body).map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
-        Ok((keys, now + max_age.as_secs()))
+            .map_err(|e| UpstreamError::BadResponse(format!("{url}: {e}")))?;
+        Ok((body, max_age))
     }
 
-    /// The provider metadata and signing keys fresh at `now`; fetched on first need.
+    /// Fetches the JWKS and, from `Cache-Control: max-age`, until when (after `now`) to keep it.
+    async fn fetch_jwks(&self, url: &str, now: u64) -> Result<(KeySet, u64), UpstreamError> {
+        let (body, max_age) = self.get(url).await?;
+        let keys =
+            KeySet::parse(&body).map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
+        Ok((
+            keys,
+            now + max_age.unwrap_or(DEFAULT_JWKS_MAX_AGE).as_secs(),
+        ))
+    }
+
+    /// Fetches the discovery document (kept for good: its URLs do not move).
+    async fn fetch_discovery(&self) -> Result<(CoreProviderMetadata, u64), UpstreamError> {
+        let url = format!("{}/.well-known/openid-configuration", self.issuer_str());
+        let (body, _) = self.get(&url).await?;
+        let metadata: CoreProviderMetadata = serde_json::from_slice(&body)
+            .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
+        if metadata.issuer().as_str().trim_end_matches('/') != self.issuer_str() {
+            return Err(UpstreamError::BadResponse(format!(
+                "discovery names issuer {}, expected {}",
+                metadata.issuer().as_str(),
+                self.issuer_str()
+            )));
+        }
+        Ok((metadata, u64::MAX))
+    }
+
+    /// The provider metadata and signing keys fresh at `now`; fetched on first need, the keys
+    /// again when `refetch_keys` (an ID token named a key they lack) at most once a minute.
     async fn metadata(
         &self,
-        force_jwks: bool,
+        refetch_keys: bool,
         now: u64,
     ) -> Result<(CoreProviderMetadata, Arc<KeySet>), UpstreamError> {
-        let cached = {
-            let guard = self.cache.read().unwrap_or_else(|p| p.into_inner());
-            guard
-                .as_ref()
-                .map(|c| (c.metadata.clone(), c.keys.clone(), c.jwks_expires))
-        };
-        let metadata = match cached {
-            Some((metadata, keys, expires)) if !force_jwks && expires > now => {
-                return Ok((metadata, keys));
-            }
-            Some((metadata, _, _)) => metadata,
-            None => {
-                let url = format!("{}/.well-known/openid-configuration", self.issuer_str());
-                let body = self
-                    .get(&url)
-                    .await?
-                    .bytes()
-                    .await
-                    .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
-                let metadata: CoreProviderMetadata = serde_json::from_slice(&body)
-                    .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
-                if metadata.issuer().as_str().trim_end_matches('/') != self.issuer_str() {
-                    return Err(UpstreamError::BadResponse(format!(
-                        "discovery names issuer {}, expected {}",
-                        metadata.issuer().as_str(),
-                        self.issuer_str()
-                    )));
-                }
-                metadata
-            }
-        };
-        let (keys, expires) = self.fetch_jwks(metadata.jwks_uri().as_str(), now).await?;
-        let keys = Arc::new(keys);
-        *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Some(Cached {
-            metadata: metadata.clone(),
-            keys: keys.clone(),
-            jwks_expires: expires,
-            jwks_fetched: now,
-        });
-        Ok((metadata, keys))
+        let metadata = self
+            .discovery
+            .get(now, false, || self.fetch_discovery())
+            .await
+            .map_err(not_fetched)?;
+        let keys = self
+            .keys
+            .get(now, refetch_keys, || {
+                self.fetch_jwks(metadata.jwks_uri().as_str(), now)
+            })
+            .await
+            .map_err(not_fetched)?;
+        Ok(((*metadata).clone(), keys))
     }
 
     /// The `openidconnect` client for the current metadata: cheap, so made per request.
@@ -327,7 +318,7 @@ impl Upstream {
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| UpstreamError::BadResponse(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
-            .request_async(self.http()?)
+            .request_async(&outbound::oidc_client(self.http()?))
             .await
             .map_err(|e| match e {
                 RequestTokenError::ServerResponse(r) => {
@@ -387,6 +378,13 @@ pub fn verify_id_token(
         now,
     )
     .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
+}
+
+/// The error of a fetch that was not made because the last one failed moments ago.
+fn not_fetched(e: Option<UpstreamError>) -> UpstreamError {
+    e.unwrap_or_else(|| {
+        UpstreamError::Unreachable("it failed moments ago; not asked again yet".into())
+    })
 }
 
 /// reqwest's errors print the URL; ours are logged, and a URL could one day carry a code.

@@ -19,6 +19,7 @@ mod helpers;
 mod introspection;
 mod keys;
 mod login;
+mod outbound;
 mod pages;
 mod processes;
 mod provider;
