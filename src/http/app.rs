@@ -75,6 +75,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource(LOGOUT_PATH)
+                .wrap(limited())
                 .get(logout::logout)
                 .post(logout::logout_form),
         );

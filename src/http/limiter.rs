@@ -1,5 +1,6 @@
 //! A per-client-address rate limit on the endpoints that cost work or guard secrets: `/login`,
-//! `/callback`, `/authorize` and `/token`.
+//! `/callback`, `/authorize`, `/token`, `/introspect` and `/logout` (a sign-out posts logout
+//! tokens to services).
 //!
 //! Each instance keeps its own counters (GCRA, from the `governor` crate), so the limit needs no
 //! shared store: with N instances an address gets at most N times the configured rate, which is

@@ -173,7 +173,12 @@ fn avatar(session: &Session, display: &str) -> String {
 }
 
 /// `/` for someone signed in: who, and the organisation's services (the portal).
-pub fn signed_in(frame: &Frame<'_>, session: &Session, services: &[Service<'_>]) -> String {
+pub fn signed_in(
+    frame: &Frame<'_>,
+    session: &Session,
+    services: &[Service<'_>],
+    sign_out_proof: &str,
+) -> String {
     let display = session.name.as_deref().unwrap_or(&session.email);
     let roles = if session.roles.is_empty() {
         String::new()
@@ -202,7 +207,8 @@ pub fn signed_in(frame: &Frame<'_>, session: &Session, services: &[Service<'_>])
 <div class="user">{avatar}<div><p class="name">{name}</p><p class="email">{email}</p></div></div>
 {roles}
 {portal}
-<form method="post" action="/logout"><button class="button" type="submit">{sign_out}</button></form>"#,
+<form method="post" action="/logout"><input type="hidden" name="confirm" value="{proof}"><button class="button" type="submit">{sign_out}</button></form>"#,
+        proof = attr(sign_out_proof),
         title = text(&title),
         avatar = avatar(session, display),
         name = text(display),
@@ -219,6 +225,7 @@ pub fn confirm_sign_out(frame: &Frame<'_>, query: &LogoutQuery) -> String {
         ("client_id", &query.client_id),
         ("post_logout_redirect_uri", &query.post_logout_redirect_uri),
         ("state", &query.state),
+        ("confirm", &query.confirm),
     ]
     .iter()
     .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))

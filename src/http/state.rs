@@ -9,6 +9,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap};
 use anyhow::Context;
 
+use super::backchannel::RecentSignOuts;
 use super::cached_json::CachedJson;
 use super::limiter::RateLimit;
 use super::pages::Frame;
@@ -17,6 +18,7 @@ use crate::i18n::Locale;
 use crate::keys::KeyStore;
 use crate::protocol::discovery::Discovery;
 use crate::protocol::grants::TokenService;
+use crate::protocol::logout::SignOutProof;
 use crate::protocol::paths::CALLBACK_PATH;
 use crate::session::Session;
 use crate::session::cookies::CookieNames;
@@ -68,6 +70,8 @@ pub struct AppState {
     pub cookies: CookieNames,
     /// This instance's per-address counters for the login and token endpoints.
     pub rate_limit: RateLimit,
+    /// The sign-ins this instance already told the services about.
+    pub recent_sign_outs: RecentSignOuts,
     /// The time, as handlers read it.
     pub clock: Clock,
 }
@@ -89,6 +93,7 @@ impl AppState {
             upstream: Upstream::new(&config.upstream, redirect_uri),
             cookies: CookieNames::new(config.issuer.scheme() == "https"),
             rate_limit: RateLimit::new(&config.rate_limit),
+            recent_sign_outs: RecentSignOuts::default(),
             clock,
         })
     }
@@ -120,6 +125,14 @@ impl AppState {
         let sealed = self.sealer.seal(Purpose::Session, session, end);
         let left = std::time::Duration::from_secs(end.saturating_sub(self.now()));
         self.cookies.build(self.cookies.session, sealed, Some(left))
+    }
+
+    /// The sealed proof, for monban's own sign-out forms, that they were made for `session`; it
+    /// lasts as long as the session.
+    pub fn sign_out_proof(&self, session: &Session) -> String {
+        let end = session.auth_time + self.config.lifetimes.session.as_secs();
+        self.sealer
+            .seal(Purpose::SignOut, &SignOutProof::of(session), end)
     }
 
     /// What every page of this request shows: the language its `Accept-Language` asks for

@@ -1,18 +1,22 @@
-//! RP-Initiated Logout 1.0 (§2–§4): who asks, and where the browser may go once the SSO session
-//! cookie is cleared.
+//! RP-Initiated Logout 1.0 (§2–§4, §6): who asks, whom it signs out, and where the browser may go
+//! once the SSO session cookie is cleared.
 //!
-//! With a valid `id_token_hint` (one of our ID tokens, expired ones included) the request
-//! provably comes from the client it names, so the handler signs out at once. Without one it
-//! cannot tell who asks (any page can link to `/logout`), so it asks the person first. The
-//! browser is sent back only to a URI that provably belongs to one client: registered for the
-//! hint's `aud` or the `client_id`, or, when neither is given, registered by exactly one client;
-//! otherwise it lands on monban's own signed-out page.
+//! A valid `id_token_hint` (one of our ID tokens, expired ones included) says which client asks
+//! and whose sign-in it means. The handler signs out at once only when that is the browser's own
+//! session (same `sub`, and same `sid` when the hint carries one); a hint of another person, or
+//! none (any page can link to `/logout`), gets the confirmation page (§6). The page's form
+//! carries a [`SignOutProof`] sealed to the session, which only monban's own pages hold, so a
+//! form posted from elsewhere (a sibling host's no-referrer form sends `Origin: null`) asks again
+//! instead of signing anyone out. The browser is sent back only to a URI that provably belongs to
+//! one client: registered for the hint's `aud` or the `client_id`, or, when neither is given,
+//! registered by exactly one client; otherwise it lands on monban's own signed-out page.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::paths::HOME_PATH;
 use crate::config::Client;
+use crate::session::Session;
 use crate::tokens::{TYP_ID_TOKEN, Tokens};
 
 /// `/logout`'s parameters, from the query (GET) or the form (POST).
@@ -26,6 +30,38 @@ pub struct LogoutQuery {
     pub post_logout_redirect_uri: Option<String>,
     /// Returned to the client untouched.
     pub state: Option<String>,
+    /// monban's own forms only (POST): a sealed [`SignOutProof`].
+    pub confirm: Option<String>,
+}
+
+/// The session a sign-out form of monban's own was made for, sealed into it
+/// ([`crate::session::seal::Purpose::SignOut`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOutProof {
+    /// The person.
+    pub sub: String,
+    /// Their sign-in.
+    pub sid: String,
+}
+
+impl SignOutProof {
+    /// The proof for `session`'s own forms.
+    pub fn of(session: &Session) -> Self {
+        Self {
+            sub: session.sub.clone(),
+            sid: session.sid.clone(),
+        }
+    }
+}
+
+/// Whose sign-in an `id_token_hint` names.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Hinted {
+    /// The person.
+    pub sub: String,
+    /// Their sign-in, when the ID token carries one.
+    #[serde(default)]
+    pub sid: Option<String>,
 }
 
 /// A sign-out request that can be followed.
@@ -33,8 +69,21 @@ pub struct LogoutQuery {
 pub struct LogoutRequest {
     /// Where the browser goes afterwards: the client's URI (with its `state`), or monban's `/`.
     pub target: String,
-    /// Whether a valid `id_token_hint` proved which client asks (then no confirmation is needed).
-    pub hinted: bool,
+    /// The client that asks, by `client_id` or the hint's `aud`.
+    pub client_id: Option<String>,
+    /// Whose sign-in a valid `id_token_hint` names.
+    pub hint: Option<Hinted>,
+}
+
+impl LogoutRequest {
+    /// Whether this request may end `session` without asking the person: its hint names that
+    /// very sign-in, or it comes with the proof monban's own form carries for it.
+    pub fn ends_at_once(&self, session: &Session, proof: Option<&SignOutProof>) -> bool {
+        let hinted = self.hint.as_ref().is_some_and(|h| {
+            h.sub == session.sub && h.sid.as_ref().is_none_or(|sid| *sid == session.sid)
+        });
+        hinted || proof.is_some_and(|p| *p == SignOutProof::of(session))
+    }
 }
 
 impl LogoutRequest {
@@ -45,18 +94,24 @@ impl LogoutRequest {
         clients: &[Client],
         tokens: &Tokens,
     ) -> Result<Self, &'static str> {
-        let hinted = match query.id_token_hint.as_deref() {
-            // `now = 0`: an expired ID token still says which client it was for.
-            Some(hint) => Some(
-                tokens
-                    .verify::<serde_json::Value>(hint, TYP_ID_TOKEN, 0)
-                    .ok()
-                    .and_then(|claims| claims["aud"].as_str().map(str::to_string))
-                    .ok_or("The sign-out request carries a token this service did not issue.")?,
-            ),
-            None => None,
-        };
-        let client_id = match (query.client_id.as_deref(), hinted.as_deref()) {
+        #[derive(Deserialize)]
+        struct HintClaims {
+            aud: String,
+            #[serde(flatten)]
+            who: Hinted,
+        }
+        let hint =
+            match query.id_token_hint.as_deref() {
+                // `now = 0`: an expired ID token still says which client and sign-in it was for.
+                Some(hint) => Some(tokens.verify::<HintClaims>(hint, TYP_ID_TOKEN, 0).map_err(
+                    |_| "The sign-out request carries a token this service did not issue.",
+                )?),
+                None => None,
+            };
+        let client_id = match (
+            query.client_id.as_deref(),
+            hint.as_ref().map(|h| h.aud.as_str()),
+        ) {
             (Some(a), Some(b)) if a != b => {
                 return Err("The sign-out request names two different applications.");
             }
@@ -86,7 +141,8 @@ impl LogoutRequest {
         };
         Ok(Self {
             target,
-            hinted: hinted.is_some(),
+            client_id: client.map(|c| c.id.clone()),
+            hint: hint.map(|h| h.who),
         })
     }
 }

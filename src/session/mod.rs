@@ -75,6 +75,16 @@ impl Session {
         }
     }
 
+    /// What tells this sign-in apart from every other: its `sid` (a session sealed before monban
+    /// had one: its person and sign-in time).
+    pub fn sign_in_id(&self) -> String {
+        if self.sid.is_empty() {
+            format!("{}@{}", self.sub, self.auth_time)
+        } else {
+            self.sid.clone()
+        }
+    }
+
     /// The person as the sign-in policy sees them: the address was verified when they signed in.
     pub fn claimant(&self) -> Claimant<'_> {
         Claimant {

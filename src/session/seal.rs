@@ -29,6 +29,8 @@ pub enum Purpose {
     Code,
     /// A refresh token.
     RefreshToken,
+    /// The proof in monban's own sign-out forms that they were made for this session.
+    SignOut,
 }
 
 impl Purpose {
@@ -38,6 +40,7 @@ impl Purpose {
             Purpose::Session => "session",
             Purpose::Code => "code",
             Purpose::RefreshToken => "refresh-token",
+            Purpose::SignOut => "sign-out",
         }
     }
 }

@@ -158,13 +158,7 @@ async fn signing_out_tells_every_client_the_session_signed_in_to() {
     assert_eq!(discovery["backchannel_logout_session_supported"], true);
     let sid = sign_in_to_each(&app, &clients).await;
 
-    let response = app
-        .client
-        .post(format!("{}/logout", app.address))
-        .form(&[("client_id", "alpha")])
-        .send()
-        .await
-        .unwrap();
+    let response = app.sign_out_with(&[("client_id", "alpha")]).await;
     let received = receivers.received();
     assert_eq!(received.len(), 3, "{received:?}");
     let mut jtis = Vec::new();
@@ -211,12 +205,7 @@ async fn a_client_that_hangs_does_not_keep_the_person_waiting() {
     receivers.trust(&app, &["alpha"]).await;
     sign_in_to_each(&app, &["alpha", "hung"]).await;
     let started = Instant::now();
-    let response = app
-        .client
-        .post(format!("{}/logout", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.sign_out().await;
     // The timeout is one second; the bound here only catches a sign-out that waits for the hung
     // client (reqwest's default would be much longer).
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -264,4 +253,59 @@ async fn the_admins_command_tells_every_client_with_a_back_channel() {
         assert_eq!(claims.sub, "mock-ada");
         assert_eq!(claims.sid, None, "every sign-in of the person");
     }
+}
+
+#[tokio::test]
+async fn a_replayed_cookie_tells_no_one_again_and_logout_is_rate_limited() {
+    let receivers = Receivers::start();
+    let app = TestApp::builder()
+        .mock_google(monban::dev::mock_upstream::Fault::None)
+        .more_clients(&receivers.client("alpha"))
+        .env(&[
+            ("MONBAN_RATE_LIMIT_PER_MINUTE", "1"),
+            ("MONBAN_RATE_LIMIT_BURST", "12"),
+        ])
+        .spawn()
+        .await;
+    receivers.trust(&app, &["alpha"]).await;
+    assert_eq!(app.login_as("ada").await.status(), StatusCode::SEE_OTHER);
+    // A code for alpha: the session cookie, now remembering alpha, as the browser holds it.
+    let (url, _) = app.authorize_url("alpha", "");
+    let to_alpha = app.get_url(&url).await;
+    let session = to_alpha
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().unwrap().split(';').next())
+        .find(|c| c.starts_with("monban_session="))
+        .unwrap()
+        .to_string();
+    let home = app.get("/").await.text().await.unwrap();
+    let out = app.press_sign_out(&home, &[]).await;
+    assert_eq!(out.status(), StatusCode::OK);
+    assert_eq!(receivers.received().len(), 1);
+    // Someone who copied the cookie (and the page's form) replays the sign-out.
+    let replayer = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = crate::helpers::hidden_fields(&home);
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let response = replayer
+            .post(format!("{}/logout", app.address))
+            .header("cookie", &session)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    assert_eq!(receivers.received().len(), 1, "no louder than the first");
+    assert!(statuses.contains(&StatusCode::SEE_OTHER), "{statuses:?}");
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
 }

@@ -421,8 +421,8 @@ async fn a_sign_out_that_cannot_say_who_asks_is_confirmed_first_and_still_signs_
         signed_in(&app.get("/").await.text().await.unwrap()),
         "signed out without asking"
     );
-    // The person confirms: the form posts the same parameters back.
-    let confirmed = app
+    // The same parameters posted by any other form ask again.
+    let elsewhere = app
         .client
         .post(format!("{}/logout", app.address))
         .form(&[
@@ -432,6 +432,10 @@ async fn a_sign_out_that_cannot_say_who_asks_is_confirmed_first_and_still_signs_
         .send()
         .await
         .unwrap();
+    assert!(elsewhere.text().await.unwrap().contains("Sign out?"));
+    assert!(signed_in(&app.get("/").await.text().await.unwrap()));
+    // The person confirms: the page's form posts the same parameters back.
+    let confirmed = app.press_sign_out(&page, &[]).await;
     assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
     let back = location(&confirmed);
     assert_eq!(
@@ -445,15 +449,11 @@ async fn a_sign_out_that_cannot_say_who_asks_is_confirmed_first_and_still_signs_
     // A URI registered by two clients proves nothing: the signed-out page instead.
     assert_eq!(app.login_as("ada").await.status(), StatusCode::SEE_OTHER);
     let shared = app
-        .client
-        .post(format!("{}/logout", app.address))
-        .form(&[(
+        .sign_out_with(&[(
             "post_logout_redirect_uri",
             &format!("{CLIENT_ORIGIN}/shared/signed-out"),
         )])
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(location(&shared).path(), "/");
     assert!(!signed_in(&app.get("/").await.text().await.unwrap()));
 }

@@ -356,12 +356,7 @@ async fn the_rules_refuse_others_with_a_clear_page_and_forward_auth_answers_prox
         monban.client.get(&auth).send().await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
-    monban
-        .client
-        .post(format!("{}/logout", monban.address))
-        .send()
-        .await
-        .unwrap();
+    monban.sign_out().await;
     // grace has no notebook_users role.
     sign_in(&monban, &gate.url, "/hello", "grace").await;
     let refused = monban

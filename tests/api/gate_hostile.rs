@@ -122,12 +122,7 @@ async fn the_token_passed_on_is_the_sealed_persons_or_no_one_is_signed_in() {
         .send()
         .await
         .unwrap();
-    monban
-        .client
-        .post(format!("{}/logout", monban.address))
-        .send()
-        .await
-        .unwrap();
+    monban.sign_out().await;
     let grace = set_cookies(&sign_in(&monban, &gate.url, "/hello", "grace").await);
     let ask = |person: &str, token: &str| {
         bare()

@@ -78,12 +78,7 @@ async fn signing_out_ends_the_session() {
     let app = TestApp::builder().mock_google(Fault::None).spawn().await;
     assert_eq!(app.login_as("grace").await.status(), StatusCode::SEE_OTHER);
     assert!(home(&app).await.contains("Grace Hopper"));
-    let out = app
-        .client
-        .post(format!("{}/logout", app.address))
-        .send()
-        .await
-        .unwrap();
+    let out = app.sign_out().await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert!(home(&app).await.contains("Sign in with Google"));
     assert!(logged(r#"event="sign_out" email="grace@lab.example.org""#));

@@ -25,4 +25,5 @@ mod processes;
 mod provider;
 mod python;
 mod services;
+mod sign_out;
 mod well_known;

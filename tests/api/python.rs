@@ -181,15 +181,7 @@ async fn a_python_service_validates_its_logout_token_with_pyjwt() {
     let (mut receiver, output) = crate::helpers::spawn_recording(command, "listening").await;
     let (url, _) = app.authorize_url("pyapp", "");
     app.follow_to_client(&url, "ada").await;
-    let page = app
-        .client
-        .post(format!("{}/logout", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.sign_out().await.text().await.unwrap();
     assert!(page.contains("Python app"), "{page}");
     receiver.wait().await.unwrap();
     let lines = output.lock().unwrap().clone();

@@ -8,11 +8,18 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::http::pages::{self, Service};
 use crate::http::state::AppState;
 
-/// The home page.
+/// The home page: the person as today's configuration sees them (a person removed since is
+/// signed out here too; roles are today's).
 pub async fn home(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     let frame = state.frame(req.headers());
-    let page = match state.session(&req, state.now()) {
-        Some(session) => pages::signed_in(&frame, &session, &services(&state)),
+    let today = state
+        .session(&req, state.now())
+        .and_then(|s| s.as_of(&state.config).ok());
+    let page = match today {
+        Some(session) => {
+            let proof = state.sign_out_proof(&session);
+            pages::signed_in(&frame, &session, &services(&state), &proof)
+        }
         None => pages::signed_out(&frame),
     };
     HttpResponse::Ok()

@@ -1,5 +1,6 @@
-//! `GET|POST /logout`: clears the SSO session, then goes back to the client or to `/`. A GET
-//! without a valid `id_token_hint` asks first ([`LogoutRequest`] says why).
+//! `GET|POST /logout`: clears the SSO session, then goes back to the client or to `/`. Without a
+//! hint of this very sign-in, or the proof of monban's own form, it asks first ([`LogoutRequest`]
+//! says why).
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Form, Query};
@@ -11,31 +12,29 @@ use crate::http::error::refusal_page;
 use crate::http::pages::{self, Action};
 use crate::http::state::AppState;
 use crate::protocol::backchannel::receivers;
-use crate::protocol::logout::{LogoutQuery, LogoutRequest};
+use crate::protocol::logout::{LogoutQuery, LogoutRequest, SignOutProof};
 use crate::protocol::paths::HOME_PATH;
+use crate::session::Session;
+use crate::session::seal::Purpose;
 
-/// A GET: at once with a valid hint (or when nobody is signed in), else a confirmation page.
+/// A GET: at once with a hint of this very sign-in (or when nobody is signed in), else a
+/// confirmation page.
 pub async fn logout(
     req: HttpRequest,
     query: Query<LogoutQuery>,
     state: Data<AppState>,
 ) -> HttpResponse {
-    let request = match LogoutRequest::parse(&query, &state.config.clients, &state.tokens) {
-        Ok(request) => request,
-        Err(message) => return cannot_follow(&req, &state, message),
-    };
-    if !request.hinted && state.session(&req, state.now()).is_some() {
-        return HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(pages::confirm_sign_out(&state.frame(req.headers()), &query));
+    match LogoutRequest::parse(&query, &state.config.clients, &state.tokens) {
+        Ok(request) => answer(&req, &state, &request, &query, None).await,
+        Err(message) => cannot_follow(&req, &state, message),
     }
-    sign_out(&req, &state, &request.target).await
 }
 
 /// A POST (the confirmation form, monban's own sign-out button, or a client's form). The session
 /// cookie only comes along from the same site (SameSite=Lax), and a request the browser marks as
-/// cross-site (`Sec-Fetch-Site`, or a foreign `Origin`) is refused, so no other site can sign
-/// anyone out. An empty or unreadable body is a sign-out that goes to `/`.
+/// cross-site (`Sec-Fetch-Site`, or a foreign `Origin`) is refused. Without a hint of this
+/// sign-in, only monban's own forms sign out (their sealed proof); any other form gets the
+/// confirmation page. An empty or unreadable body asks the same.
 pub async fn logout_form(
     req: HttpRequest,
     form: Option<Form<LogoutQuery>>,
@@ -48,9 +47,41 @@ pub async fn logout_form(
         return refusal_page(StatusCode::BAD_REQUEST, &frame, &title, &message, &[]);
     }
     let form = form.map(Form::into_inner).unwrap_or_default();
+    let proof: Option<SignOutProof> = form.confirm.as_deref().and_then(|sealed| {
+        state
+            .sealer
+            .open(Purpose::SignOut, sealed, state.now())
+            .ok()
+    });
     match LogoutRequest::parse(&form, &state.config.clients, &state.tokens) {
-        Ok(request) => sign_out(&req, &state, &request.target).await,
+        Ok(request) => answer(&req, &state, &request, &form, proof.as_ref()).await,
         Err(message) => cannot_follow(&req, &state, message),
+    }
+}
+
+/// Signs out when `request` may end this browser's session at once (or there is none), else
+/// shows the confirmation page, whose form carries the proof for this session.
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    request: &LogoutRequest,
+    asked: &LogoutQuery,
+    proof: Option<&SignOutProof>,
+) -> HttpResponse {
+    match state.session(req, state.now()) {
+        Some(session) if !request.ends_at_once(&session, proof) => {
+            let form = LogoutQuery {
+                id_token_hint: None,
+                client_id: request.client_id.clone(),
+                post_logout_redirect_uri: asked.post_logout_redirect_uri.clone(),
+                state: asked.state.clone(),
+                confirm: Some(state.sign_out_proof(&session)),
+            };
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(pages::confirm_sign_out(&state.frame(req.headers()), &form))
+        }
+        session => sign_out(req, state, session, &request.target).await,
     }
 }
 
@@ -65,18 +96,31 @@ fn cross_site(req: &HttpRequest, issuer: &str) -> bool {
 }
 
 /// Clears the session cookie, if the browser sent one, tells the clients that received codes in
-/// it (back-channel logout), and goes to `target`; to monban's own page, that page says which
+/// it (back-channel logout; once per sign-in at this instance, so a replayed cookie is no louder
+/// than the first sign-out), and goes to `target`; to monban's own page, that page says which
 /// services were told.
-async fn sign_out(req: &HttpRequest, state: &AppState, target: &str) -> HttpResponse {
+async fn sign_out(
+    req: &HttpRequest,
+    state: &AppState,
+    session: Option<Session>,
+    target: &str,
+) -> HttpResponse {
     let mut told = Vec::new();
-    if let Some(session) = state.session(req, state.now()) {
+    if let Some(session) = session {
         Event::SignedOut {
             email: &session.email,
             sub: &session.sub,
         }
         .record();
-        let receivers = receivers(&state.config.clients, &session);
-        told = tell(state, receivers, &session.sub, Some(&session.sid)).await;
+        let now = state.now();
+        let end = session.auth_time + state.config.lifetimes.session.as_secs();
+        if state
+            .recent_sign_outs
+            .first(&session.sign_in_id(), end, now)
+        {
+            let receivers = receivers(&state.config.clients, &session);
+            told = tell(state, receivers, &session.sub, Some(&session.sid)).await;
+        }
     }
     let mut response = if target == HOME_PATH && !told.is_empty() {
         let told: Vec<(&str, bool)> = told

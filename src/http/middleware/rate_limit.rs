@@ -1,5 +1,5 @@
 //! The middleware that applies [`crate::http::limiter`] to the endpoints that cost work or guard
-//! secrets: `/login`, `/callback`, `/authorize` and `/token`.
+//! secrets: `/login`, `/callback`, `/authorize`, `/token`, `/introspect` and `/logout`.
 
 use actix_web::HttpResponse;
 use actix_web::body::{EitherBody, MessageBody};

@@ -585,6 +585,47 @@ impl TestApp {
     }
 }
 
+/// The hidden fields of the forms on `page` (a sign-out button's, a confirmation page's).
+pub fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    page.split(r#"<input type="hidden" name=""#)
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split_once(r#"value=""#)?.1.split_once('"')?.0;
+            Some((
+                name.to_string(),
+                html_escape::decode_html_entities(value).into_owned(),
+            ))
+        })
+        .collect()
+}
+
+impl TestApp {
+    /// Presses the sign-out button of `page` (a confirmation page, or monban's home page): POSTs
+    /// its form, as the browser would, with `extra` fields too.
+    pub async fn press_sign_out(&self, page: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+        let mut form = hidden_fields(page);
+        form.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.client
+            .post(format!("{}/logout", self.address))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs out as a person does: the button on monban's home page.
+    pub async fn sign_out(&self) -> reqwest::Response {
+        self.sign_out_with(&[]).await
+    }
+
+    /// [`TestApp::sign_out`] with `extra` fields in the form (as a client's own form adds).
+    pub async fn sign_out_with(&self, extra: &[(&str, &str)]) -> reqwest::Response {
+        let home = self.get("/").await.text().await.unwrap();
+        self.press_sign_out(&home, extra).await
+    }
+}
+
 /// A JWT's claims, read without verifying (as a client reads a token it has just verified).
 pub fn claims_of(jwt: &str) -> serde_json::Value {
     use base64::Engine;
