@@ -8,7 +8,10 @@ use url::Url;
 
 use super::raw::{RawApi, RawClient};
 use super::urls::https_url;
-use super::{Api, AssertionKeys, AuthMethod, Client, ConfigError, GrantType, normalize_email};
+use super::{
+    Api, AssertionKeys, AuthMethod, Client, ConfigError, GrantType, STANDARD_SCOPES,
+    normalize_email,
+};
 use crate::jwks::KeySet;
 
 /// Validates every client: a problem names `clients[ID].field`.
@@ -21,6 +24,14 @@ pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>,
         }
         if clients.iter().any(|o| o.id == c.id) {
             return Err(ConfigError::new(key, "client id registered twice"));
+        }
+        // An access token's `aud` is a client id or an API id: one name for both would make the
+        // API's tokens that client's (to exchange, to present as its own).
+        if apis.iter().any(|a| a.id == c.id) {
+            return Err(ConfigError::new(
+                format!("{key}.id"),
+                "is also an [[apis]] id: give the client another id",
+            ));
         }
         let parse = |field: &str, list: &[String]| -> Result<Vec<Url>, ConfigError> {
             list.iter()
@@ -272,10 +283,20 @@ fn auth_method(
     }
 }
 
-/// A client's `allowed_scopes`: scope tokens (RFC 6749 §3.3: printable ASCII, no space, quote or
-/// backslash).
+/// A client's `allowed_scopes` or an API's `scopes`: scope tokens (RFC 6749 §3.3: printable
+/// ASCII, no space, quote or backslash), none of the people's scopes (`openid`, `email`,
+/// `profile`): people are always granted those, and a service's own token, which carries these
+/// scopes, must never pass for a person's (`/userinfo` would answer for it).
 fn scopes(key: &str, list: Vec<String>) -> Result<Vec<String>, ConfigError> {
     for scope in &list {
+        if STANDARD_SCOPES.contains(&scope.as_str()) {
+            return Err(ConfigError::new(
+                key,
+                format!(
+                    "{scope:?} is a person's scope: people always get it, and a service's own token never does; remove it"
+                ),
+            ));
+        }
         let ok = !scope.is_empty()
             && scope
                 .bytes()
@@ -396,6 +417,18 @@ mod tests {
             (
                 "[[apis]]\nid = \"https://api.example.org/\"\nscopes = [\"a b\"]",
                 "apis[https://api.example.org/].scopes",
+            ),
+            (
+                "[[apis]]\nid = \"https://api.example.org/\"\nscopes = [\"email\"]",
+                "apis[https://api.example.org/].scopes",
+            ),
+            (
+                "allowed_scopes = [\"openid\"]",
+                "clients[svc].allowed_scopes",
+            ),
+            (
+                "allowed_scopes = [\"profile\"]",
+                "clients[svc].allowed_scopes",
             ),
         ];
         for (extra, key) in cases {

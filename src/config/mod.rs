@@ -37,6 +37,9 @@ pub use email::{normalize_domain, normalize_email};
 pub use secret::{Secret, check_session_secret, decode_secret, generate_session_secret};
 pub use sign_outs::SignOuts;
 
+/// The scopes every person may be granted, and no service's own token ever is.
+pub const STANDARD_SCOPES: &[&str] = &["openid", "email", "profile"];
+
 use raw::{RawConfig, from_config_crate};
 
 /// Name of the environment variable that points at the TOML configuration file.

@@ -221,7 +221,8 @@ fn client_and_redirect<'c>(
 
 /// Whether `given` is one of `client`'s redirect URIs: exactly, or, for a public client that
 /// registered a loopback IP literal without a port (`http://127.0.0.1/cb`, `http://[::1]/cb`),
-/// the same URI on any port (RFC 8252 §7.3: a command-line tool listens where it can).
+/// the same URI on any port (RFC 8252 §7.3: a command-line tool listens where it can), and never
+/// with userinfo (`http://evil@127.0.0.1:PORT/cb`).
 fn registered_redirect(client: &Client, given: &Url) -> bool {
     client
         .redirect_uris
@@ -239,6 +240,8 @@ fn loopback_any_port(registered: &Url, given: &Url) -> bool {
         && registered.scheme() == "http"
         && registered.port().is_none()
         && given.scheme() == "http"
+        && given.username().is_empty()
+        && given.password().is_none()
         && given.host() == registered.host()
         && given.path() == registered.path()
         && given.query() == registered.query()

@@ -70,6 +70,11 @@ pub fn verify_client_jwt(
     now: u64,
 ) -> Result<(), AssertionError> {
     let claims = decode(keys, &[to.token_endpoint, to.issuer], raw, now)?;
+    if !only_audience(&claims.aud, &[to.token_endpoint, to.issuer]) {
+        return Err(invalid(
+            "the audience must be monban's issuer or token endpoint, and nothing else",
+        ));
+    }
     if claims.iss != client_id || claims.sub != client_id {
         return Err(invalid("iss and sub must both be the client_id"));
     }
@@ -90,9 +95,7 @@ pub fn verify_google_assertion(
     if claims.iss.trim_end_matches('/') != google_issuer.trim_end_matches('/') {
         return Err(invalid("not issued by Google"));
     }
-    if claims.aud != Value::String(to.token_endpoint.into())
-        && claims.aud != Value::Array(vec![to.token_endpoint.into()])
-    {
+    if !only_audience(&claims.aud, &[to.token_endpoint]) {
         return Err(invalid(
             "the audience must be the token endpoint URL and nothing else",
         ));
@@ -110,6 +113,21 @@ pub fn verify_google_assertion(
         return Err(invalid("Google has not verified the account's email"));
     }
     Ok(())
+}
+
+/// Whether `aud` names exactly one audience, one of `allowed` (RFC 7523bis: an assertion that also
+/// names another server could be replayed there, or here from there). A one-element array is
+/// the same single audience.
+fn only_audience(aud: &Value, allowed: &[&str]) -> bool {
+    let one = match aud {
+        Value::String(one) => one,
+        Value::Array(list) => match list.as_slice() {
+            [Value::String(one)] => one,
+            _ => return false,
+        },
+        _ => return false,
+    };
+    allowed.contains(&one.as_str())
 }
 
 /// The signature (with the key's own algorithm), `aud` among `audiences`, and the time window.
@@ -226,6 +244,19 @@ mod tests {
             verify_client_jwt(&set, "batch", TO, &sign(&key, "k1", &claims), now)
         };
         assert_eq!(check(client_claims(), NOW), Ok(()));
+        assert_eq!(
+            check(
+                with(
+                    client_claims(),
+                    "aud",
+                    json!([TO.token_endpoint, "https://other.example/token"])
+                ),
+                NOW
+            ),
+            Err(invalid(
+                "the audience must be monban's issuer or token endpoint, and nothing else"
+            ))
+        );
         assert_eq!(
             check(with(client_claims(), "aud", json!(TO.issuer)), NOW),
             Ok(())

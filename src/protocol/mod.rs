@@ -53,3 +53,4 @@ pub mod pkce;
 pub mod resource;
 pub mod scope;
 pub mod token_request;
+pub mod userinfo;

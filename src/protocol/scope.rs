@@ -4,10 +4,8 @@
 //! token unless the admin allowed `inventory:write` for that client.
 
 use super::error::OAuthError;
+pub use crate::config::STANDARD_SCOPES;
 use crate::config::{Api, Client};
-
-/// The scopes every client may be granted.
-pub const STANDARD_SCOPES: &[&str] = &["openid", "email", "profile"];
 
 /// What `client` is granted of the space-separated `requested`: in the order asked, once each;
 /// with an `api` (RFC 8707 `resource`) the API's scopes too.
@@ -32,6 +30,7 @@ pub fn service_scope(requested: Option<&str>, available: &[String]) -> String {
     let none_asked = asked.iter().all(|s| s.is_empty());
     available
         .iter()
+        .filter(|a| !STANDARD_SCOPES.contains(&a.as_str()))
         .filter(|a| none_asked || asked.contains(&a.as_str()))
         .map(String::as_str)
         .collect::<Vec<_>>()

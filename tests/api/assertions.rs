@@ -183,7 +183,9 @@ async fn every_bad_assertion_is_a_clean_invalid_client() {
             .status(),
         StatusCode::OK
     );
-    app.advance_clock(3600 + 61);
+    // Well past both expiries: the mock Google mints its token at the real time, which under a
+    // loaded machine is seconds after this test's clock started.
+    app.advance_clock(2 * 3600);
     refused(
         with_assertion(&app, Some("workload"), &google, None).await,
         "expired",
@@ -256,4 +258,55 @@ async fn keys_at_a_jwks_uri_are_fetched_and_fetched_again_for_a_new_key() {
     app.advance_clock(61);
     let later = with_assertion(&app, None, &new_assertion, None).await;
     assert_eq!(later.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_assertion_names_one_audience_and_a_loopback_redirect_carries_no_userinfo() {
+    let app = TestApp::builder().provider().spawn().await;
+    let now = monban::tokens::unix_now();
+    let token_endpoint = format!("{}/token", app.issuer);
+    let sign = |aud: Value| {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some("batch-1".into());
+        let claims = json!({"iss": "batch", "sub": "batch", "aud": aud, "iat": now,
+                            "exp": now + 300, "jti": format!("batch-{aud}")});
+        jsonwebtoken::encode(&header, &claims, &batch_key()).unwrap()
+    };
+    for aud in [
+        json!([token_endpoint, "https://other.example/token"]),
+        json!([app.issuer, token_endpoint]),
+        json!(["https://other.example/token", app.issuer]),
+        json!([]),
+    ] {
+        refused(
+            with_assertion(&app, None, &sign(aud.clone()), None).await,
+            "udience",
+        )
+        .await;
+    }
+    for aud in [json!(token_endpoint), json!([app.issuer])] {
+        let ok = with_assertion(&app, None, &sign(aud.clone()), None).await;
+        assert_eq!(ok.status(), StatusCode::OK, "{aud}");
+    }
+
+    // The command-line client registered http://127.0.0.1/callback: any port, never userinfo.
+    let (challenge, _) = openidconnect::PkceCodeChallenge::new_random_sha256();
+    let authorize = |redirect: &str| {
+        format!(
+            "/authorize?response_type=code&client_id=cli&scope=openid&state=s&nonce=n\
+             &code_challenge={}&code_challenge_method=S256&redirect_uri={}",
+            challenge.as_str(),
+            url::form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>()
+        )
+    };
+    for evil in [
+        "http://evil@127.0.0.1:4711/callback",
+        "http://evil:pw@127.0.0.1:4711/callback",
+    ] {
+        let page = app.get(&authorize(evil)).await;
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST, "{evil}");
+        assert!(page.headers().get("location").is_none());
+    }
+    let fine = app.get(&authorize("http://127.0.0.1:4711/callback")).await;
+    assert_ne!(fine.status(), StatusCode::BAD_REQUEST);
 }

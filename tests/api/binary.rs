@@ -250,6 +250,41 @@ redirect_uris = ["https://wiki.example.org/callback"]
     );
 }
 
+#[test]
+fn a_service_asking_for_a_persons_scope_or_named_like_an_api_stops_monban_check() {
+    let cwd = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    keygen_at(keys.path(), KeyAlg::Es256, 0);
+    let keys_dir = keys.path().to_str().unwrap();
+    for (toml, key) in [
+        (
+            "[[clients]]\nid = \"svc\"\nsecret = \"svc-secret\"\ngrant_types = [\"client_credentials\"]\n\
+             allowed_scopes = [\"openid\", \"inventory:read\"]\n",
+            "clients[svc].allowed_scopes",
+        ),
+        (
+            "[[apis]]\nid = \"https://inventory.example.org/\"\nscopes = [\"inventory:read\"]\n\
+             [[clients]]\nid = \"https://inventory.example.org/\"\nsecret = \"s\"\n\
+             grant_types = [\"client_credentials\"]\n",
+            "clients[https://inventory.example.org/].id",
+        ),
+    ] {
+        let file = cwd.path().join("monban.toml");
+        std::fs::write(&file, toml).unwrap();
+        assert_config_error(
+            &[
+                ("MONBAN_ISSUER", "https://login.example.org"),
+                ("MONBAN_KEYS_DIR", keys_dir),
+                ("MONBAN_CONFIG", file.to_str().unwrap()),
+                UPSTREAM_ID,
+                UPSTREAM_SECRET,
+            ],
+            cwd.path(),
+            key,
+        );
+    }
+}
+
 /// Reads log lines until one satisfies `wanted`, returning it parsed.
 async fn next_log(
     lines: &mut Lines<BufReader<ChildStdout>>,

@@ -122,3 +122,50 @@ async fn only_clients_that_authenticate_may_ask() {
     let missing = ask(vec![], Some(("wiki", WIKI_SECRET))).await.unwrap();
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn every_path_that_answers_for_a_person_re_admits_them() {
+    let app = TestApp::builder().provider().spawn().await;
+    let tokens = app.tokens_for("ada").await;
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let userinfo = |instance: &TestApp| {
+        instance
+            .client
+            .get(format!("{}/userinfo", instance.address))
+            .bearer_auth(&access)
+            .send()
+    };
+    let before: Value = userinfo(&app).await.unwrap().json().await.unwrap();
+    assert_eq!(before["roles"], json!(["admin"]));
+
+    // An instance running a configuration that took ada's role away: today's roles, everywhere.
+    let demoted = app
+        .spawn_sibling_with(&[("MONBAN_ROLES__ADMIN", "grace@lab.example.org")])
+        .await;
+    let now: Value = userinfo(&demoted).await.unwrap().json().await.unwrap();
+    assert_eq!(now["roles"], json!([]), "{now}");
+    let page = demoted.get("/").await.text().await.unwrap();
+    assert!(
+        page.contains("You are signed in") && !page.contains("Roles:"),
+        "{page}"
+    );
+
+    // One that removed ada from the allow-list: signed out on the home page, 401 at /userinfo.
+    let removed = app
+        .spawn_sibling_with(&[
+            ("MONBAN_ALLOWED_DOMAINS", "other.example.org"),
+            ("MONBAN_ROLES__ADMIN", "grace@lab.example.org"),
+        ])
+        .await;
+    let refused = userinfo(&removed).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    let page = removed.get("/").await.text().await.unwrap();
+    assert!(!page.contains("You are signed in"), "{page}");
+    assert!(page.contains("Sign in with Google"), "{page}");
+}
