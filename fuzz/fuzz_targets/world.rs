@@ -78,6 +78,11 @@ fn build() -> World {
 id = "wiki"
 secret = "wiki-secret"
 redirect_uris = ["http://127.0.0.1:9/wiki/callback"]
+apis = ["https://inventory.example.org/"]
+
+[[apis]]
+id = "https://inventory.example.org/"
+scopes = ["inventory:read"]
 
 [[clients]]
 id = "spa"

@@ -178,16 +178,17 @@ pub fn to_app(
     is_gate_cookie: impl Fn(&str) -> bool,
 ) -> HeaderMap {
     let mut out = HeaderMap::new();
+    let mut cookies = Vec::new();
     for (name, value) in end_to_end(headers) {
         let n = name.as_str();
-        if n == "host" || n == "cookie" || n.starts_with("sec-websocket-") || is_gates_own(n) {
-            continue;
+        if n == "cookie" {
+            cookies.extend(value.to_str().ok());
+        } else if n != "host" && !n.starts_with("sec-websocket-") && !is_gates_own(n) {
+            out.append(name.clone(), value.clone());
         }
-        out.append(name.clone(), value.clone());
     }
-    let kept: Vec<String> = headers
-        .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
+    let kept: Vec<String> = cookies
+        .into_iter()
         .flat_map(|v| v.split(';'))
         .filter_map(|c| Cookie::parse(c.trim()).ok())
         .filter(|c| !is_gate_cookie(c.name()))

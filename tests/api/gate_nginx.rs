@@ -117,8 +117,18 @@ async fn nginx_asks_the_gate_before_every_request() {
 
     let back = sign_in(&monban, &public, "/hello", "ada").await;
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
-    let body = echoed(&monban, &public, &[("X-Forwarded-User", "root")]).await;
+    let body = echoed(
+        &monban,
+        &public,
+        &[
+            ("X-Forwarded-User", "root"),
+            ("X_Forwarded_Roles", "root-of-all"),
+        ],
+    )
+    .await;
     assert_eq!(body["headers"]["x-forwarded-user"], "mock-ada");
+    // nginx drops header names with an underscore (underscores_in_headers off, the default).
+    assert!(body["headers"].get("x_forwarded_roles").is_none(), "{body}");
     assert_eq!(body["headers"]["x-forwarded-email"], "ada@lab.example.org");
     assert!(
         body["headers"]["x-monban-token"]
