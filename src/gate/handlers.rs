@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::headers::{Identity, to_app};
 use super::proxy::{forward, upstream_url, websocket};
-use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS};
+use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS, token_hash};
 use super::{Gate, LOGOUT_PATH, START_PATH};
 use crate::http::pages::plain;
 use crate::i18n::Locale;
@@ -124,6 +124,7 @@ fn signed_in(
         sub: claims.sub,
         email: claims.email,
         roles: claims.roles,
+        token: token_hash(&token),
     };
     let cookies = &gate.cookies;
     let ttl = std::time::Duration::from_secs(claims.exp.saturating_sub(now));
@@ -198,7 +199,7 @@ fn same_origin(req: &HttpRequest, gate: &url::Url) -> bool {
 /// identity headers; not signed in, 401 (nginx), or a redirect to sign in when the proxy sends
 /// `X-Forwarded-Uri` (Traefik, Caddy); signed in but not allowed, 403.
 pub async fn auth(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
-    match gate.signed_in(&req).await {
+    match gate.signed_in(&req) {
         Some(person) if gate.config.admits(person.email.as_deref(), &person.roles) => {
             let mut response = HttpResponse::Ok();
             for (name, value) in person.headers() {
@@ -222,7 +223,7 @@ pub async fn app(
     gate: Data<Gate>,
     client: Data<awc::Client>,
 ) -> HttpResponse {
-    let Some(person) = gate.signed_in(&req).await else {
+    let Some(person) = gate.signed_in(&req) else {
         let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
         return if is_navigation(&req) {
             to_sign_in(path)

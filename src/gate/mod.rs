@@ -4,8 +4,8 @@
 //! monban's access token offline against monban's JWKS, and passes the person to the app as
 //! headers it alone sets: `X-Forwarded-User` (the `sub`), `X-Forwarded-Email`,
 //! `X-Forwarded-Roles` (comma list) and `X-Monban-Token` (the access token, which the app may
-//! verify itself; the gate verifies it on every request and passes it only for the person its
-//! sealed cookie names). It also answers forward-auth subrequests for a proxy that is already
+//! verify itself; it verified at sign-in, and the gate passes it only for the person its sealed
+//! cookie names). It also answers forward-auth subrequests for a proxy that is already
 //! there.
 //!
 //! Like monban it stores nothing: any instance serves any request, and while monban is briefly
@@ -87,13 +87,13 @@ impl Gate {
     }
 
     /// The signed-in person of this request, if any: the sealed person of the gate's cookie,
-    /// with monban's access token from the token cookie, which must verify and name that same
-    /// person (a token cookie swapped for another person's, or garbage, is no one).
-    async fn signed_in(&self, req: &HttpRequest) -> Option<Identity> {
+    /// with monban's access token from the token cookie, which must be the very token that
+    /// verified for that person at the callback ([`session::token_hash`]): a token cookie swapped
+    /// for another person's, or garbage, is no one.
+    fn signed_in(&self, req: &HttpRequest) -> Option<Identity> {
         let person = session::person(req, &self.cookies, &self.sealer, self.now())?;
         let token = req.cookie(self.cookies.token)?.value().to_string();
-        let claims = self.verifier().await.ok()?.verify(&token).await.ok()?;
-        (claims.sub == person.sub).then_some(Identity {
+        (session::token_hash(&token) == person.token).then_some(Identity {
             sub: person.sub,
             email: person.email,
             roles: person.roles,

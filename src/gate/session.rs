@@ -2,6 +2,11 @@
 //! domain): the person (sealed, small whatever their roles), the access token monban issued to
 //! the gate (signed by monban; passed to the app), and the sign-in in flight (sealed, ten
 //! minutes). Sealed with the gate's own `MONBAN_GATE__SESSION_SECRETS`, bound to its URL.
+//!
+//! The token cookie is bound to the person: the sealed person carries the hash of the very token
+//! that verified, for that person, at the callback. A token cookie swapped for another person's
+//! (or garbage) matches no sealed person, and the check needs no key set and no call to monban,
+//! so a gate that restarts while monban is down still serves everyone signed in.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::Cookie;
@@ -24,6 +29,17 @@ pub struct GatePerson {
     /// Their roles at monban.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// [`token_hash`] of monban's access token for them, verified when it was sealed.
+    #[serde(default)]
+    pub token: String,
+}
+
+/// A short hash of an access token (the first 128 bits of its SHA-256, base64url): enough to
+/// bind it to the sealed person, small enough to keep the cookie small.
+pub fn token_hash(token: &str) -> String {
+    use base64::Engine;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16])
 }
 
 /// A sign-in in flight: what the callback must match, and where to go afterwards.

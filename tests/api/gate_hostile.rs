@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, SET_COOKIE};
 use serde_json::Value;
 
-use crate::gate::{echoed, gated, sign_in};
-use crate::helpers::location;
+use crate::gate::{echoed, gated, monban_for, sign_in, start_app, start_gate};
+use crate::helpers::{free_port, location};
 
 /// The cookies a response sets, by name (removals left out).
 fn set_cookies(response: &reqwest::Response) -> HashMap<String, String> {
@@ -113,7 +113,11 @@ async fn the_app_sees_where_a_request_came_from_as_the_gate_knows_it() {
 
 #[tokio::test]
 async fn the_token_passed_on_is_the_sealed_persons_or_no_one_is_signed_in() {
-    let (monban, gate) = gated().await;
+    let app = start_app();
+    let port = free_port();
+    let gate_url = format!("http://127.0.0.1:{port}");
+    let monban = monban_for(&gate_url).await;
+    let gate = start_gate(&monban, port, &gate_url, &app);
     let ada = set_cookies(&sign_in(&monban, &gate.url, "/hello", "ada").await);
     monban
         .client
@@ -160,6 +164,30 @@ async fn the_token_passed_on_is_the_sealed_persons_or_no_one_is_signed_in() {
         .await
         .unwrap();
     assert_eq!(auth.status(), StatusCode::UNAUTHORIZED);
+
+    // The binding needs neither monban nor its keys: a gate instance started while monban is
+    // down still serves ada, and still refuses the swapped token.
+    monban.stop().await;
+    let fresh = start_gate(&monban, free_port(), &gate_url, &app);
+    let ask_fresh = |token: &str| {
+        bare()
+            .get(format!("{}/hello", fresh.url))
+            .header(ACCEPT, "text/html")
+            .header(
+                "cookie",
+                format!(
+                    "monban_gate={}; monban_gate_token={token}",
+                    ada["monban_gate"]
+                ),
+            )
+            .send()
+    };
+    let served = ask_fresh(&ada["monban_gate_token"]).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    let body: Value = served.json().await.unwrap();
+    assert_eq!(body["headers"]["x-forwarded-user"], "mock-ada");
+    let swapped = ask_fresh(&grace["monban_gate_token"]).await.unwrap();
+    assert_eq!(swapped.status(), StatusCode::FOUND);
 }
 
 // actix's runtime: the test's websocket client (awc) runs on it.
