@@ -16,6 +16,8 @@ use std::net::IpAddr;
 use actix_web::cookie::Cookie;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
+use crate::http::limiter::forwarded_for;
+
 /// The signed-in person's `sub`.
 pub const USER: &str = "x-forwarded-user";
 /// Their address.
@@ -126,12 +128,7 @@ impl Hop<'_> {
     /// appended to `X-Forwarded-For` (the rightmost `trusted_proxies`; anything left of them the
     /// client wrote), then the peer.
     pub fn chain(&self, headers: &HeaderMap) -> Vec<IpAddr> {
-        let entries: Vec<&str> = headers
-            .get_all(header::X_FORWARDED_FOR)
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect();
+        let entries = forwarded_for(headers);
         let trusted = &entries[entries.len().saturating_sub(self.trusted_proxies)..];
         trusted
             .iter()

@@ -111,17 +111,22 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, hops: usize) -> Opti
     if hops == 0 {
         return peer;
     }
-    let entries: Vec<&str> = headers
-        .get_all(header::X_FORWARDED_FOR)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect();
+    let entries = forwarded_for(headers);
     entries
         .len()
         .checked_sub(hops)
         .and_then(|i| entries[i].parse().ok())
         .or(peer)
+}
+
+/// The entries of every `X-Forwarded-For` header, leftmost (the client's own writing) first.
+pub fn forwarded_for(headers: &HeaderMap) -> Vec<&str> {
+    headers
+        .get_all(header::X_FORWARDED_FOR)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect()
 }
 
 #[cfg(test)]
