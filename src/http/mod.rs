@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod limiter;
 pub mod middleware;
 pub mod pages;
+pub mod recent_sign_outs;
 pub mod state;
 
 pub use app::Application;

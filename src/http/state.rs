@@ -9,10 +9,10 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap};
 use anyhow::Context;
 
-use super::backchannel::RecentSignOuts;
 use super::cached_json::CachedJson;
 use super::limiter::RateLimit;
 use super::pages::Frame;
+use super::recent_sign_outs::RecentSignOuts;
 use crate::config::Config;
 use crate::i18n::Locale;
 use crate::keys::KeyStore;
