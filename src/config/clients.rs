@@ -19,20 +19,7 @@ pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>,
     let mut clients: Vec<Client> = Vec::with_capacity(raw.len());
     for c in raw {
         let key = format!("clients[{}]", c.id);
-        if c.id.trim().is_empty() {
-            return Err(ConfigError::new("clients.id", "must not be empty"));
-        }
-        if clients.iter().any(|o| o.id == c.id) {
-            return Err(ConfigError::new(key, "client id registered twice"));
-        }
-        // An access token's `aud` is a client id or an API id: one name for both would make the
-        // API's tokens that client's (to exchange, to present as its own).
-        if apis.iter().any(|a| a.id == c.id) {
-            return Err(ConfigError::new(
-                format!("{key}.id"),
-                "is also an [[apis]] id: give the client another id",
-            ));
-        }
+        check_id(&c.id, &key, &clients, apis)?;
         let parse = |field: &str, list: &[String]| -> Result<Vec<Url>, ConfigError> {
             list.iter()
                 .map(|u| {
@@ -120,6 +107,25 @@ pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>,
         });
     }
     Ok(clients)
+}
+
+/// A client id: not empty, not taken by another client, and not an API's: an access token's
+/// `aud` is a client id or an API id, and one name for both would make the API's tokens that
+/// client's (to exchange, to present as its own).
+fn check_id(id: &str, key: &str, clients: &[Client], apis: &[Api]) -> Result<(), ConfigError> {
+    if id.trim().is_empty() {
+        return Err(ConfigError::new("clients.id", "must not be empty"));
+    }
+    if clients.iter().any(|o| o.id == id) {
+        return Err(ConfigError::new(key, "client id registered twice"));
+    }
+    if apis.iter().any(|a| a.id == id) {
+        return Err(ConfigError::new(
+            format!("{key}.id"),
+            "is also an [[apis]] id: give the client another id",
+        ));
+    }
+    Ok(())
 }
 
 /// The `[[apis]]` tables: an https identifier (it becomes the tokens' `aud`), each once, with
