@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use criterion::{Criterion, criterion_group, criterion_main};
 use monban::config::Config;
 use monban::keys::{KeyAlg, KeyStore};
-use monban::tokens::{TYP_ACCESS_TOKEN, Tokens};
+use monban::tokens::Tokens;
+use monban_verify::contract::ACCESS_TOKEN_TYP;
 use serde_json::{Value, json};
 
 const ISSUER: &str = "https://login.example.org";
@@ -42,13 +43,13 @@ fn bench(c: &mut Criterion) {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let t = tokens(alg, dir.path());
-        let token = t.mint(TYP_ACCESS_TOKEN, &claims).unwrap();
+        let token = t.mint(ACCESS_TOKEN_TYP, &claims).unwrap();
         c.bench_function(&format!("mint/{name}"), |b| {
-            b.iter(|| t.mint(TYP_ACCESS_TOKEN, &claims).unwrap())
+            b.iter(|| t.mint(ACCESS_TOKEN_TYP, &claims).unwrap())
         });
         c.bench_function(&format!("verify/{name}"), |b| {
             b.iter(|| {
-                t.verify::<Value>(&token, TYP_ACCESS_TOKEN, 1_800_000_000)
+                t.verify::<Value>(&token, ACCESS_TOKEN_TYP, 1_800_000_000)
                     .unwrap()
             })
         });

@@ -133,7 +133,7 @@ fn sign_out(env: &HashMap<String, String>, sub: &str) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let state = match http::state::AppState::new(&config, &keys, http::state::Clock::system()) {
+    let state = match http::state::AppState::new(&config, &keys, crate::clock::Clock::system()) {
         Ok(state) => state,
         Err(e) => return fail(1, &format!("sign-out: {e:#}")),
     };
@@ -223,10 +223,7 @@ fn report(config: &Config, keys: Option<&KeyStore>) -> ExitCode {
             key.source_name
         );
     }
-    if config.allowed_domains.is_empty()
-        && config.allowed_emails.is_empty()
-        && config.roles.is_empty()
-    {
+    if config.admission.admits_nobody() {
         println!(
             "warning: allowed_domains, allowed_emails and roles are empty: nobody can sign in"
         );

@@ -3,10 +3,12 @@
 //!
 //! The folders, each depending only on those above it:
 //!
+//! - [`clock`]: the time, read only by handlers and commands (everything below takes `now`);
 //! - [`i18n`]: the pages' languages (Fluent catalogues) and choosing one per request;
 //! - [`jwks`]: other parties' public keys (Google's, clients'), each pinned to its algorithm;
 //! - [`outbound`]: reading other servers' answers: size caps, one fetch at a time per document;
-//! - [`config`]: the settings, loaded and validated once, and who may sign in;
+//! - [`config`]: the settings, loaded and validated once, section by section, and who may sign
+//!   in;
 //! - [`audit`]: the entries an administrator queries, each with a stable `event` name;
 //! - [`keys`] and [`tokens`]: signing keys, the JWKS, minting and verifying monban's JWTs;
 //! - [`upstream`]: the Google client and its ID-token check;
@@ -19,6 +21,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod dev;
 pub mod gate;

@@ -13,11 +13,6 @@ use serde_json::{Map, Value};
 
 use crate::keys::KeyStore;
 
-/// Header `typ` of access tokens (RFC 9068).
-pub const TYP_ACCESS_TOKEN: &str = "at+jwt";
-/// Header `typ` of ID tokens.
-pub const TYP_ID_TOKEN: &str = "JWT";
-
 /// Why a token was refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -163,20 +158,13 @@ fn sign_rs256<C: Serialize>(
     Ok(format!("{message}.{}", b64.encode(signature)))
 }
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::keys::{KeyAlg, KeyStore};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use monban_verify::contract::{ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
     use serde_json::json;
 
     const ISS: &str = "https://login.example.org";
@@ -211,15 +199,15 @@ mod tests {
     fn a_minted_token_verifies_until_it_expires() {
         for alg in [KeyAlg::Rs256, KeyAlg::Es256, KeyAlg::EdDsa] {
             let t = tokens(alg);
-            let jwt = t.mint(TYP_ACCESS_TOKEN, &claims(1000)).unwrap();
-            let c: Value = t.verify(&jwt, TYP_ACCESS_TOKEN, 999).unwrap();
+            let jwt = t.mint(ACCESS_TOKEN_TYP, &claims(1000)).unwrap();
+            let c: Value = t.verify(&jwt, ACCESS_TOKEN_TYP, 999).unwrap();
             assert_eq!(c["sub"], "u1");
             assert_eq!(
-                t.verify::<Value>(&jwt, TYP_ACCESS_TOKEN, 1000),
+                t.verify::<Value>(&jwt, ACCESS_TOKEN_TYP, 1000),
                 Err(TokenError::Expired)
             );
             assert_eq!(
-                t.verify::<Value>(&jwt, TYP_ID_TOKEN, 999),
+                t.verify::<Value>(&jwt, ID_TOKEN_TYP, 999),
                 Err(TokenError::WrongType)
             );
         }
@@ -239,19 +227,19 @@ mod tests {
         let t = tokens(KeyAlg::Rs256);
         let kid = t.keys().active().kid.clone();
         let none = forge(
-            json!({"alg": "none", "typ": TYP_ACCESS_TOKEN, "kid": kid}),
+            json!({"alg": "none", "typ": ACCESS_TOKEN_TYP, "kid": kid}),
             &claims(1000),
             b"",
         );
         assert_eq!(
-            t.verify::<Value>(&none, TYP_ACCESS_TOKEN, 1),
+            t.verify::<Value>(&none, ACCESS_TOKEN_TYP, 1),
             Err(TokenError::Malformed)
         );
         // HS256 keyed with the published JWK's bytes: the classic key-confusion attack.
         let public = serde_json::to_vec(&t.keys().jwks()).unwrap();
         let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = Some(kid);
-        header.typ = Some(TYP_ACCESS_TOKEN.into());
+        header.typ = Some(ACCESS_TOKEN_TYP.into());
         let hs = jsonwebtoken::encode(
             &header,
             &claims(1000),
@@ -259,7 +247,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            t.verify::<Value>(&hs, TYP_ACCESS_TOKEN, 1),
+            t.verify::<Value>(&hs, ACCESS_TOKEN_TYP, 1),
             Err(TokenError::AlgorithmMismatch)
         );
     }
@@ -268,12 +256,12 @@ mod tests {
     fn unknown_kid_tampering_and_foreign_issuer_are_refused() {
         let t = tokens(KeyAlg::Es256);
         let other = tokens(KeyAlg::Es256);
-        let foreign = other.mint(TYP_ACCESS_TOKEN, &claims(1000)).unwrap();
+        let foreign = other.mint(ACCESS_TOKEN_TYP, &claims(1000)).unwrap();
         assert_eq!(
-            t.verify::<Value>(&foreign, TYP_ACCESS_TOKEN, 1),
+            t.verify::<Value>(&foreign, ACCESS_TOKEN_TYP, 1),
             Err(TokenError::UnknownKey)
         );
-        let jwt = t.mint(TYP_ACCESS_TOKEN, &claims(1000)).unwrap();
+        let jwt = t.mint(ACCESS_TOKEN_TYP, &claims(1000)).unwrap();
         let (head, rest) = jwt.split_once('.').unwrap();
         let (_, sig) = rest.split_once('.').unwrap();
         let tampered = format!(
@@ -281,22 +269,22 @@ mod tests {
             B64.encode(json!({"iss": ISS, "sub": "admin", "exp": 1000}).to_string())
         );
         assert_eq!(
-            t.verify::<Value>(&tampered, TYP_ACCESS_TOKEN, 1),
+            t.verify::<Value>(&tampered, ACCESS_TOKEN_TYP, 1),
             Err(TokenError::BadSignature)
         );
         let wrong_iss = t
             .mint(
-                TYP_ACCESS_TOKEN,
+                ACCESS_TOKEN_TYP,
                 &json!({"iss": "https://evil.example", "exp": 1000}),
             )
             .unwrap();
         assert_eq!(
-            t.verify::<Value>(&wrong_iss, TYP_ACCESS_TOKEN, 1),
+            t.verify::<Value>(&wrong_iss, ACCESS_TOKEN_TYP, 1),
             Err(TokenError::WrongIssuer)
         );
-        let no_exp = t.mint(TYP_ACCESS_TOKEN, &json!({"iss": ISS})).unwrap();
+        let no_exp = t.mint(ACCESS_TOKEN_TYP, &json!({"iss": ISS})).unwrap();
         assert_eq!(
-            t.verify::<Value>(&no_exp, TYP_ACCESS_TOKEN, 1),
+            t.verify::<Value>(&no_exp, ACCESS_TOKEN_TYP, 1),
             Err(TokenError::MissingClaim)
         );
     }

@@ -7,20 +7,20 @@ mod world;
 
 use libfuzzer_sys::fuzz_target;
 use monban::protocol::claims::AccessClaims;
-use monban::tokens::{TYP_ACCESS_TOKEN, TYP_ID_TOKEN};
+use monban_verify::contract::{ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
 
 fuzz_target!(|data: &[u8]| {
     let w = world::world();
     for valid in [&w.access_token, &w.id_token] {
         let token = world::candidate(valid, data);
         if w.tokens
-            .verify::<AccessClaims>(&token, TYP_ACCESS_TOKEN, world::NOW)
+            .verify::<AccessClaims>(&token, ACCESS_TOKEN_TYP, world::NOW)
             .is_ok()
         {
             assert_eq!(token, w.access_token);
         }
         if w.tokens
-            .verify::<serde_json::Value>(&token, TYP_ID_TOKEN, 0)
+            .verify::<serde_json::Value>(&token, ID_TOKEN_TYP, 0)
             .is_ok()
         {
             assert_eq!(token, w.id_token);

@@ -104,7 +104,7 @@ redirect_uris = ["http://127.0.0.1:9/spa/callback"]
     let config = Config::load(&env).unwrap();
     let keys = KeyStore::load(&config).unwrap();
     let tokens = Tokens::new(keys.clone(), config.issuer_str());
-    let sealer = Sealer::from_config(&config, &keys);
+    let sealer = monban::http::state::sealer(&config, &keys);
 
     let query: AuthorizeQuery = serde_urlencoded::from_str(&format!(
         "client_id=wiki&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fwiki%2Fcallback&response_type=code\

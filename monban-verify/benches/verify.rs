@@ -15,7 +15,8 @@ use std::time::Instant;
 
 use jsonwebtoken::{DecodingKey, Validation};
 use monban::keys::{KeyAlg, KeyStore};
-use monban::tokens::{TYP_ACCESS_TOKEN, Tokens};
+use monban::tokens::Tokens;
+use monban_verify::contract::ACCESS_TOKEN_TYP;
 use monban_verify::{Options, Verifier};
 use serde_json::{Value, json};
 
@@ -74,7 +75,7 @@ fn contenders(alg: KeyAlg) -> (String, Verifier, DecodingKey, Validation) {
     let jwks = tokens.keys().jwks();
     let token = tokens
         .mint(
-            TYP_ACCESS_TOKEN,
+            ACCESS_TOKEN_TYP,
             &json!({"iss": ISSUER, "sub": "110169484474386276334", "aud": "wiki",
                 "exp": 4_000_000_000u64, "iat": 1_700_000_000u64, "jti": "j", "client_id": "wiki",
                 "scope": "openid email profile", "email": "ada@lab.example.org",

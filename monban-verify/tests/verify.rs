@@ -36,7 +36,7 @@ async fn accepts_good_tokens_and_refuses_each_bad_one_with_the_right_error() {
         "{head}.{}.{sig}",
         b64(monban.claims("wiki", json!({"sub": "root"})))
     );
-    let now = monban::tokens::unix_now();
+    let now = monban::clock::unix_now();
     let kid = monban.tokens().keys().active().kid.clone();
     let none = format!(
         "{}.{}.",
@@ -176,7 +176,7 @@ async fn a_logout_token_is_validated_as_the_back_channel_spec_says() {
     keygen(dir.path(), KeyAlg::Es256, 0);
     let monban = start(dir.path(), 0);
     let verifier = Verifier::discover(&monban.issuer, "wiki").await.unwrap();
-    let now = monban::tokens::unix_now();
+    let now = monban::clock::unix_now();
     let event = json!({"http://schemas.openid.net/event/backchannel-logout": {}});
     let logout = |typ: &str, extra: serde_json::Value| {
         let mut claims = json!({"iss": monban.issuer, "aud": "wiki", "iat": now, "exp": now + 120,

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::raw::{RawApi, RawClient};
+use super::raw::RawClient;
+use super::summary::Summary;
 use super::urls::https_url;
 use super::{
     Api, AssertionKeys, AuthMethod, Client, ConfigError, GrantType, STANDARD_SCOPES,
@@ -20,93 +21,92 @@ pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>,
     for c in raw {
         let key = format!("clients[{}]", c.id);
         check_id(&c.id, &key, &clients, apis)?;
-        let parse = |field: &str, list: &[String]| -> Result<Vec<Url>, ConfigError> {
-            list.iter()
-                .map(|u| {
-                    let url = Url::parse(u).map_err(|e| {
-                        ConfigError::new(
-                            format!("{key}.{field}"),
-                            format!("{u:?} is not an absolute URL ({e})"),
-                        )
-                    })?;
-                    if url.fragment().is_some() {
-                        return Err(ConfigError::new(
-                            format!("{key}.{field}"),
-                            format!("{u:?} must not have a #fragment"),
-                        ));
-                    }
-                    Ok(url)
-                })
-                .collect()
-        };
-        let secret = c.secret.filter(|s| !s.expose().is_empty());
-        let keys = assertion_keys(
-            &key,
-            c.jwks,
-            c.jwks_uri.as_deref(),
-            c.google_service_account,
-        )?;
-        if secret.is_some() && keys.is_some() {
-            return Err(ConfigError::new(
-                format!("{key}.secret"),
-                "a client with keys (jwks, jwks_uri, google_service_account) authenticates with private_key_jwt: remove its secret",
-            ));
-        }
-        let confidential = secret.is_some() || keys.is_some();
-        let grant_types = grant_types(&key, c.grant_types, confidential)?;
-        // A service that only acts as itself never sends anyone back: it needs no redirect URI.
-        if c.redirect_uris.is_empty() && grant_types.contains(&GrantType::AuthorizationCode) {
-            return Err(ConfigError::new(
-                format!("{key}.redirect_uris"),
-                "at least one redirect URI is required for the authorization_code grant",
-            ));
-        }
-        clients.push(Client {
-            redirect_uris: parse("redirect_uris", &c.redirect_uris)?,
-            post_logout_redirect_uris: parse(
-                "post_logout_redirect_uris",
-                &c.post_logout_redirect_uris,
-            )?,
-            grant_types,
-            auth_method: auth_method(
-                &key,
-                c.token_endpoint_auth_method.as_deref(),
-                secret.is_some(),
-                keys.is_some(),
-            )?,
-            assertion_keys: keys,
-            backchannel_logout_uri: c
-                .backchannel_logout_uri
-                .as_deref()
-                .map(|u| https_url(&format!("{key}.backchannel_logout_uri"), u))
-                .transpose()?,
-            roles: c.roles,
-            apis: known_apis(&key, c.apis, apis)?,
-            secret,
-            require_pkce: c.require_pkce,
-            allowed_scopes: scopes(&format!("{key}.allowed_scopes"), c.allowed_scopes)?,
-            refresh_token_absolute_ttl: match c.refresh_token_absolute_ttl_secs {
-                Some(0) => {
-                    return Err(ConfigError::new(
-                        format!("{key}.refresh_token_absolute_ttl_secs"),
-                        "must be at least 1 second",
-                    ));
-                }
-                other => other.map(Duration::from_secs),
-            },
-            name: match c.name.as_deref().map(str::trim) {
-                None | Some("") => c.id.clone(),
-                Some(name) => name.to_string(),
-            },
-            home_url: c
-                .home_url
-                .as_deref()
-                .map(|u| https_url(&format!("{key}.home_url"), u))
-                .transpose()?,
-            id: c.id,
-        });
+        clients.push(client(c, &key, apis)?);
     }
     Ok(clients)
+}
+
+/// One `[[clients]]` table, validated; `key` is `clients[ID]`.
+fn client(c: RawClient, key: &str, apis: &[Api]) -> Result<Client, ConfigError> {
+    let secret = c.secret.filter(|s| !s.expose().is_empty());
+    let keys = assertion_keys(key, c.jwks, c.jwks_uri.as_deref(), c.google_service_account)?;
+    if secret.is_some() && keys.is_some() {
+        return Err(ConfigError::new(
+            format!("{key}.secret"),
+            "a client with keys (jwks, jwks_uri, google_service_account) authenticates with private_key_jwt: remove its secret",
+        ));
+    }
+    let confidential = secret.is_some() || keys.is_some();
+    let grant_types = grant_types(key, c.grant_types, confidential)?;
+    // A service that only acts as itself never sends anyone back: it needs no redirect URI.
+    if c.redirect_uris.is_empty() && grant_types.contains(&GrantType::AuthorizationCode) {
+        return Err(ConfigError::new(
+            format!("{key}.redirect_uris"),
+            "at least one redirect URI is required for the authorization_code grant",
+        ));
+    }
+    let https = |field: &str, value: Option<&str>| {
+        value
+            .map(|u| https_url(&format!("{key}.{field}"), u))
+            .transpose()
+    };
+    Ok(Client {
+        redirect_uris: redirect_uris(&format!("{key}.redirect_uris"), &c.redirect_uris)?,
+        post_logout_redirect_uris: redirect_uris(
+            &format!("{key}.post_logout_redirect_uris"),
+            &c.post_logout_redirect_uris,
+        )?,
+        grant_types,
+        auth_method: auth_method(
+            key,
+            c.token_endpoint_auth_method.as_deref(),
+            secret.is_some(),
+            keys.is_some(),
+        )?,
+        assertion_keys: keys,
+        backchannel_logout_uri: https(
+            "backchannel_logout_uri",
+            c.backchannel_logout_uri.as_deref(),
+        )?,
+        roles: c.roles,
+        apis: known_apis(key, c.apis, apis)?,
+        secret,
+        require_pkce: c.require_pkce,
+        allowed_scopes: scopes(&format!("{key}.allowed_scopes"), c.allowed_scopes)?,
+        refresh_token_absolute_ttl: match c.refresh_token_absolute_ttl_secs {
+            Some(0) => {
+                return Err(ConfigError::new(
+                    format!("{key}.refresh_token_absolute_ttl_secs"),
+                    "must be at least 1 second",
+                ));
+            }
+            other => other.map(Duration::from_secs),
+        },
+        name: match c.name.as_deref().map(str::trim) {
+            None | Some("") => c.id.clone(),
+            Some(name) => name.to_string(),
+        },
+        home_url: https("home_url", c.home_url.as_deref())?,
+        id: c.id,
+    })
+}
+
+/// Redirect URIs (compared exactly): absolute, without a fragment. `key` names the field.
+fn redirect_uris(key: &str, list: &[String]) -> Result<Vec<Url>, ConfigError> {
+    list.iter()
+        .map(|u| {
+            let url = Url::parse(u).map_err(|e| {
+                ConfigError::new(key, format!("{u:?} is not an absolute URL ({e})"))
+            })?;
+            if url.fragment().is_some() {
+                return Err(ConfigError::new(
+                    key,
+                    format!("{u:?} must not have a #fragment"),
+                ));
+            }
+            Ok(url)
+        })
+        .collect()
 }
 
 /// A client id: not empty, not taken by another client, and not an API's: an access token's
@@ -126,24 +126,6 @@ fn check_id(id: &str, key: &str, clients: &[Client], apis: &[Api]) -> Result<(),
         ));
     }
     Ok(())
-}
-
-/// The `[[apis]]` tables: an https identifier (it becomes the tokens' `aud`), each once, with
-/// well-formed scopes.
-pub(super) fn apis(raw: Vec<RawApi>) -> Result<Vec<Api>, ConfigError> {
-    let mut apis: Vec<Api> = Vec::with_capacity(raw.len());
-    for api in raw {
-        let key = format!("apis[{}]", api.id);
-        https_url(&format!("{key}.id"), &api.id)?;
-        if apis.iter().any(|a| a.id == api.id) {
-            return Err(ConfigError::new(key, "API registered twice"));
-        }
-        apis.push(Api {
-            scopes: scopes(&format!("{key}.scopes"), api.scopes)?,
-            id: api.id,
-        });
-    }
-    Ok(apis)
 }
 
 /// A client's `apis`: each one of the `[[apis]]` ids.
@@ -293,7 +275,7 @@ fn auth_method(
 /// ASCII, no space, quote or backslash), none of the people's scopes (`openid`, `email`,
 /// `profile`): people are always granted those, and a service's own token, which carries these
 /// scopes, must never pass for a person's (`/userinfo` would answer for it).
-fn scopes(key: &str, list: Vec<String>) -> Result<Vec<String>, ConfigError> {
+pub(super) fn scopes(key: &str, list: Vec<String>) -> Result<Vec<String>, ConfigError> {
     for scope in &list {
         if STANDARD_SCOPES.contains(&scope.as_str()) {
             return Err(ConfigError::new(
@@ -315,6 +297,66 @@ fn scopes(key: &str, list: Vec<String>) -> Result<Vec<String>, ConfigError> {
         }
     }
     Ok(list)
+}
+
+impl Client {
+    /// Its lines of `monban check`: what kind of client it is, then each setting (secrets only as
+    /// "set"; optional ones when written).
+    pub(super) fn summarize(&self, out: &mut Summary) {
+        let kind = match (self.is_confidential(), self.require_pkce) {
+            (true, true) => "confidential, PKCE required",
+            (true, false) => "confidential",
+            (false, _) => "public",
+        };
+        out.line(&format!("client {}", self.id), kind);
+        let key = |field: &str| format!("clients[{}].{field}", self.id);
+        out.line(&key("name"), &self.name);
+        out.set(&key("secret"), self.secret.is_some());
+        out.list(&key("redirect_uris"), &self.redirect_uris);
+        out.list(
+            &key("post_logout_redirect_uris"),
+            &self.post_logout_redirect_uris,
+        );
+        out.line(&key("require_pkce"), self.require_pkce);
+        out.list(&key("allowed_scopes"), &self.allowed_scopes);
+        let grants: Vec<&str> = (self.grant_types.iter())
+            .filter_map(|g| GrantType::ALL.iter().find(|(k, _)| k == g).map(|(_, n)| *n))
+            .collect();
+        out.list(&key("grant_types"), &grants);
+        let method = self.auth_method.and_then(|m| {
+            AuthMethod::ALL
+                .iter()
+                .find(|(k, _)| *k == m)
+                .map(|(_, n)| *n)
+        });
+        out.line(
+            &key("token_endpoint_auth_method"),
+            method.unwrap_or(if self.secret.is_some() {
+                "client_secret_basic or client_secret_post"
+            } else {
+                "none"
+            }),
+        );
+        out.list(&key("roles"), &self.roles);
+        out.list(&key("apis"), &self.apis);
+        match &self.assertion_keys {
+            Some(AssertionKeys::Jwks(set)) => out.line(&key("jwks"), format!("{} keys", set.len())),
+            Some(AssertionKeys::JwksUri(url)) => out.line(&key("jwks_uri"), url),
+            Some(AssertionKeys::GoogleServiceAccount(account)) => {
+                out.line(&key("google_service_account"), account)
+            }
+            None => {}
+        }
+        if let Some(uri) = &self.backchannel_logout_uri {
+            out.line(&key("backchannel_logout_uri"), uri);
+        }
+        if let Some(url) = &self.home_url {
+            out.line(&key("home_url"), url);
+        }
+        if let Some(ttl) = self.refresh_token_absolute_ttl {
+            out.secs(&key("refresh_token_absolute_ttl_secs"), ttl);
+        }
+    }
 }
 
 #[cfg(test)]

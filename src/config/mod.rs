@@ -7,7 +7,7 @@
 //! Every problem becomes a [`ConfigError`] that names the key, so a bad deployment stops at start-up
 //! with one clear line instead of failing at the first login.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,27 +15,40 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::i18n::Locale;
 use crate::jwks::KeySet;
 
+mod admission;
+mod apis;
 pub mod client_block;
 mod clients;
 mod email;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod lifetimes;
+mod pages;
 pub mod policy;
+mod rate_limit;
 mod raw;
 mod secret;
 mod sign_outs;
 mod summary;
 #[cfg(test)]
 mod tests;
+mod upstream;
 mod urls;
 mod validate;
 
+pub use admission::Admission;
+pub use apis::Api;
 pub use email::{normalize_domain, normalize_email};
-pub use secret::{Secret, check_session_secret, decode_secret, generate_session_secret};
+pub use lifetimes::Lifetimes;
+pub use pages::PageSettings;
+pub use rate_limit::{MAX_PROXY_HOPS, RateLimitSettings};
+pub use secret::{SealingSecret, Secret, generate_session_secret};
 pub use sign_outs::SignOuts;
+pub use upstream::Upstream;
+pub use urls::{http_url, parse_issuer};
+pub use validate::parse_port;
 
 /// The scopes every person may be granted, and no service's own token ever is.
 pub const STANDARD_SCOPES: &[&str] = &["openid", "email", "profile"];
@@ -81,22 +94,6 @@ pub enum LogFormat {
     Json,
 }
 
-/// The upstream OpenID provider monban federates login to (Google by default).
-#[derive(Clone, Debug)]
-pub struct Upstream {
-    /// The upstream's issuer URL, compared exactly by discovery.
-    pub issuer: Url,
-    /// monban's OAuth client id at the upstream.
-    pub client_id: String,
-    /// monban's OAuth client secret at the upstream.
-    pub client_secret: Secret,
-    /// Timeout of every call to the upstream.
-    pub timeout: Duration,
-    /// Admit by the email's domain alone, for upstreams that have no `hd` claim (never for
-    /// Google, which vouches for a domain only through `hd`).
-    pub trust_email_domain: bool,
-}
-
 /// A relying party (sibling service) registered with monban.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -136,16 +133,6 @@ pub struct Client {
     /// default (`refresh_token_absolute_ttl_secs`), or for a public client the SSO session's
     /// lifetime (`session_ttl_secs`).
     pub refresh_token_absolute_ttl: Option<Duration>,
-}
-
-/// An API a token may be issued for: its identifier (the `resource` a client names, and the
-/// token's `aud`) and the scopes it defines.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Api {
-    /// The identifier URL, e.g. `https://inventory.lab.example.org/`.
-    pub id: String,
-    /// Its scopes, e.g. `inventory:read`.
-    pub scopes: Vec<String>,
 }
 
 /// Where a `private_key_jwt` client's keys come from (one of `jwks`, `jwks_uri`,
@@ -251,22 +238,6 @@ impl Client {
     }
 }
 
-/// How long each kind of credential lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Lifetimes {
-    /// Access tokens (`typ: at+jwt`).
-    pub access_token: Duration,
-    /// ID tokens.
-    pub id_token: Duration,
-    /// A refresh token's idle lifetime: each refresh seals a new one for this long.
-    pub refresh_token: Duration,
-    /// How long after the sign-in (`auth_time`) a confidential client's refresh chain ends, however
-    /// often it refreshes.
-    pub refresh_token_absolute: Duration,
-    /// The browser's SSO session.
-    pub session: Duration,
-}
-
 /// The validated configuration. Built only by [`Config::load`], so every field is known good.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -286,17 +257,11 @@ pub struct Config {
     pub pages: PageSettings,
     /// The upstream provider.
     pub upstream: Upstream,
-    /// Email domains allowed to sign in (lower-case).
-    pub allowed_domains: Vec<String>,
-    /// Email addresses allowed to sign in (lower-case).
-    pub allowed_emails: Vec<String>,
-    /// Role name to the (lower-case) emails that hold it.
-    pub roles: BTreeMap<String, Vec<String>>,
-    /// The admin's sign-out switch: sign-ins before these times are void.
-    pub sign_outs: SignOuts,
+    /// Who may sign in, and with which roles.
+    pub admission: Admission,
     /// Secrets that seal login state and sessions; the first seals, all open. Empty: derived from
     /// the signing keys.
-    pub session_secrets: Vec<Secret>,
+    pub session_secrets: Vec<SealingSecret>,
     /// Registered relying parties.
     pub clients: Vec<Client>,
     /// APIs tokens may be issued for (`[[apis]]`, RFC 8707 resource indicators).
@@ -313,29 +278,6 @@ pub struct Config {
     pub backchannel_logout_timeout: Duration,
     /// Per-client-address limit on the login and token endpoints.
     pub rate_limit: RateLimitSettings,
-}
-
-/// The pages people see.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PageSettings {
-    /// The language for browsers that ask for none of monban's (`default_locale`, `en`).
-    pub default_locale: Locale,
-    /// The organisation's logo, an https URL (the CSP allows https images).
-    pub logo_url: Option<Url>,
-    /// Send a client's users straight to Google instead of showing "Sign in to <app>" first.
-    pub skip_sign_in_page: bool,
-}
-
-/// The per-IP rate limit on `/login`, `/callback`, `/authorize` and `/token`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimitSettings {
-    /// Sustained requests per minute per address; 0 turns the limit off.
-    pub per_minute: u32,
-    /// Requests an address may make at once before the sustained rate applies.
-    pub burst: u32,
-    /// How many proxies in front of monban append to `X-Forwarded-For` (Cloud Run: 1). 0 trusts
-    /// no header and uses the TCP peer's address.
-    pub trusted_proxy_hops: usize,
 }
 
 impl Config {

@@ -2,7 +2,7 @@
 //! and no upstream type: the sign-in (Google's verified ID token) and a refresh (the sealed
 //! session) both describe the person as a [`Claimant`].
 
-use super::Config;
+use super::Admission;
 
 /// What the policy looks at: the address (canonical form, see [`super::normalize_email`]), whether
 /// the upstream verified it, and the Google Workspace domain (`hd`).
@@ -45,15 +45,15 @@ impl Denial {
 /// administrator signed it out (`sign_outs`, `sign_out_before`), else [`admit`]. What every
 /// session, grant and token is checked against after the sign-in itself.
 pub fn readmit(
-    config: &Config,
+    admission: &Admission,
     identity: &Claimant<'_>,
     auth_time: u64,
 ) -> Result<Vec<String>, Denial> {
     let email = identity.email.ok_or(Denial::NoEmail)?;
-    if config.sign_outs.signed_out(email, auth_time) {
+    if admission.sign_outs.signed_out(email, auth_time) {
         return Err(Denial::SignedOut);
     }
-    admit(config, identity)
+    admit(admission, identity)
 }
 
 /// Admits `identity` if its verified email is listed in `allowed_emails` or any role, or if Google
@@ -65,12 +65,12 @@ pub fn readmit(
 /// `hd` therefore gets in only through `allowed_emails` or a role, unless the upstream is
 /// configured to be trusted for email domains (`upstream.trust_email_domain`, for providers that
 /// have no `hd`).
-pub fn admit(config: &Config, identity: &Claimant<'_>) -> Result<Vec<String>, Denial> {
+pub fn admit(admission: &Admission, identity: &Claimant<'_>) -> Result<Vec<String>, Denial> {
     let email = identity.email.ok_or(Denial::NoEmail)?;
     if !identity.email_verified {
         return Err(Denial::EmailNotVerified);
     }
-    let roles: Vec<String> = config
+    let roles: Vec<String> = admission
         .roles
         .iter()
         .filter(|(_, members)| members.iter().any(|m| m == email))
@@ -80,10 +80,10 @@ pub fn admit(config: &Config, identity: &Claimant<'_>) -> Result<Vec<String>, De
     let vouched = |domain: &str| {
         identity.hosted_domain == Some(domain)
             || (domain == "gmail.com" && email_domain == "gmail.com")
-            || (config.upstream.trust_email_domain && email_domain == domain)
+            || (admission.trust_email_domain && email_domain == domain)
     };
-    let domain_allowed = config.allowed_domains.iter().any(|d| vouched(d));
-    let listed = config.allowed_emails.iter().any(|e| e == email);
+    let domain_allowed = admission.allowed_domains.iter().any(|d| vouched(d));
+    let listed = admission.allowed_emails.iter().any(|e| e == email);
     if domain_allowed || listed || !roles.is_empty() {
         Ok(roles)
     } else {
@@ -96,12 +96,13 @@ mod tests {
     use super::*;
     use crate::config::{normalize_domain, normalize_email};
 
-    fn config() -> Config {
+    fn config() -> Admission {
         crate::config::fixtures::load(&[
             ("MONBAN_ALLOWED_DOMAINS", "lab.example.org"),
             ("MONBAN_ALLOWED_EMAILS", "guest@gmail.com"),
             ("MONBAN_ROLES__ADMIN", "ada@lab.example.org, boss@gmail.com"),
         ])
+        .admission
     }
 
     fn who<'a>(email: &'a str, verified: bool, hd: Option<&'a str>) -> Claimant<'a> {
@@ -141,7 +142,7 @@ mod tests {
             Err(Denial::NotAllowed)
         );
         let mut trusting = config();
-        trusting.upstream.trust_email_domain = true;
+        trusting.trust_email_domain = true;
         assert!(admit(&trusting, &who("paul@lab.example.org", true, None)).is_ok());
         // Google is authoritative for gmail.com addresses themselves.
         let mut gmail = config();
@@ -210,7 +211,7 @@ mod tests {
         ] {
             assert_eq!(normalize_email(bad), None, "{bad}");
         }
-        let c = Config::load(
+        let c = crate::config::Config::load(
             &[
                 ("MONBAN_ISSUER", "https://login.example.org"),
                 ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
@@ -222,7 +223,8 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         )
-        .unwrap();
+        .unwrap()
+        .admission;
         for email in [
             "x@xn--bcher-kva.example",
             "x@bücher.example",

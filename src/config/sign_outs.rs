@@ -27,7 +27,7 @@ impl SignOuts {
     /// Parses `sign_out_before` and the `sign_outs` entries (address to time).
     pub(super) fn parse(
         everyone: Option<&str>,
-        entries: Vec<(String, String)>,
+        entries: &[(String, String)],
     ) -> Result<Self, ConfigError> {
         let everyone_before = everyone
             .map(str::trim)
@@ -37,7 +37,7 @@ impl SignOuts {
         let mut by_email = BTreeMap::new();
         for (email, time) in entries {
             let key = format!("sign_outs.{email}");
-            let address = normalize_email(&email).ok_or_else(|| {
+            let address = normalize_email(email).ok_or_else(|| {
                 ConfigError::new(&key, format!("{email:?} is not an email address"))
             })?;
             by_email.insert(address, parse_time(&key, time.trim())?);
@@ -74,18 +74,18 @@ mod tests {
     fn sign_ins_before_the_cutoff_are_void() {
         let s = SignOuts::parse(
             None,
-            vec![("Ada@Lab.Example.org".into(), "2026-12-01T09:30:00Z".into())],
+            &[("Ada@Lab.Example.org".into(), "2026-12-01T09:30:00Z".into())],
         )
         .unwrap();
         let cutoff = 1_796_117_400; // 2026-12-01T09:30:00Z
         assert!(s.signed_out("ada@lab.example.org", cutoff - 1));
         assert!(!s.signed_out("ada@lab.example.org", cutoff));
         assert!(!s.signed_out("grace@lab.example.org", 0));
-        let all = SignOuts::parse(Some("1000"), vec![]).unwrap();
+        let all = SignOuts::parse(Some("1000"), &[]).unwrap();
         assert!(all.signed_out("grace@lab.example.org", 999));
-        assert!(SignOuts::parse(Some("yesterday"), vec![]).is_err());
+        assert!(SignOuts::parse(Some("yesterday"), &[]).is_err());
         assert_eq!(
-            SignOuts::parse(None, vec![("nobody".into(), "1".into())])
+            SignOuts::parse(None, &[("nobody".into(), "1".into())])
                 .unwrap_err()
                 .key,
             "sign_outs.nobody"

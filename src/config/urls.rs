@@ -20,8 +20,28 @@ pub(super) fn https_url(key: &str, value: &str) -> Result<Url, ConfigError> {
     }
 }
 
+/// An absolute http(s) URL on any host, without credentials: where a process on the same machine
+/// or network listens (the app behind `monban gate`).
+pub fn http_url(key: &str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value.trim())
+        .map_err(|e| ConfigError::new(key, format!("{value:?} is not an absolute URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(
+            key,
+            format!("{value:?} has scheme {:?}: use http or https", url.scheme()),
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::new(
+            key,
+            format!("{value:?} must not carry credentials"),
+        ));
+    }
+    Ok(url)
+}
+
 /// Parses an issuer URL: absolute, https unless the host is loopback, no query or fragment.
-pub(super) fn parse_issuer(key: &str, value: &str) -> Result<Url, ConfigError> {
+pub fn parse_issuer(key: &str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|e| {
         ConfigError::new(
             key,

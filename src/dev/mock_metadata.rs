@@ -10,7 +10,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::tokens::{Tokens, unix_now};
+use crate::clock::unix_now;
+use crate::tokens::Tokens;
 
 /// The service account `default` stands for.
 pub const DEFAULT_SERVICE_ACCOUNT: &str = "monban-dev@mock-project.iam.gserviceaccount.com";

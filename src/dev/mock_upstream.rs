@@ -22,10 +22,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::mock_metadata::{MetadataState, identity};
+use crate::clock::unix_now;
 use crate::keys::{KeyAlg, KeyStore, generate_pem};
 use crate::protocol::pkce::pkce_s256;
 use crate::protocol::token_request::client_credentials;
-use crate::tokens::{Tokens, unix_now};
+use crate::tokens::Tokens;
 
 /// A person the mock can sign in as.
 #[derive(Debug, Clone, Copy)]

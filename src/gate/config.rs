@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::config::{ConfigError, Secret, check_session_secret, decode_secret, normalize_email};
+use crate::config::{
+    ConfigError, MAX_PROXY_HOPS, SealingSecret, Secret, http_url, normalize_email, parse_issuer,
+    parse_port,
+};
 
 /// The variables `monban gate` reads, besides `PORT`.
 const KNOWN: [&str; 9] = [
@@ -41,7 +44,7 @@ pub struct GateConfig {
     /// Addresses that may use the app whatever their roles.
     pub allowed_emails: Vec<String>,
     /// Sealing secrets, newest first (as monban's `session_secrets`).
-    pub session_secrets: Vec<Vec<u8>>,
+    pub session_secrets: Vec<SealingSecret>,
     /// The port to listen on (`PORT`, else 8080).
     pub port: u16,
     /// Timeout of the gate's calls to monban.
@@ -68,28 +71,32 @@ impl GateConfig {
                 ),
             ));
         }
-        let gate_url = url(env, "MONBAN_GATE__URL")?;
-        if gate_url.path() != "/" || gate_url.query().is_some() {
+        // The gate's own origin follows the issuer's rules: https, or http on a loopback host.
+        let gate_url = parse_issuer("MONBAN_GATE__URL", required(env, "MONBAN_GATE__URL")?)?;
+        if gate_url.path() != "/" {
             return Err(ConfigError::new(
                 "MONBAN_GATE__URL",
                 "must be the gate's origin, without a path (the app is served at its root)",
             ));
         }
         Ok(Self {
-            issuer: url(env, "MONBAN_GATE__ISSUER")?,
+            issuer: parse_issuer("MONBAN_GATE__ISSUER", required(env, "MONBAN_GATE__ISSUER")?)?,
             client_id: required(env, "MONBAN_GATE__CLIENT_ID")?.to_string(),
             client_secret: Secret::new(required(env, "MONBAN_GATE__CLIENT_SECRET")?),
             url: gate_url,
-            upstream: url(env, "MONBAN_GATE__UPSTREAM")?,
+            upstream: http_url(
+                "MONBAN_GATE__UPSTREAM",
+                required(env, "MONBAN_GATE__UPSTREAM")?,
+            )?,
             allowed_roles: list(env, "MONBAN_GATE__ALLOWED_ROLES"),
             allowed_emails: emails(env, "MONBAN_GATE__ALLOWED_EMAILS")?,
-            session_secrets: secrets(env, "MONBAN_GATE__SESSION_SECRETS")?,
-            port: match env.get("PORT") {
-                None => 8080,
-                Some(p) => p
-                    .parse()
-                    .map_err(|_| ConfigError::new("PORT", format!("{p:?} is not a port")))?,
-            },
+            session_secrets: SealingSecret::parse_all(
+                "MONBAN_GATE__SESSION_SECRETS",
+                required(env, "MONBAN_GATE__SESSION_SECRETS")?
+                    .split(',')
+                    .map(str::trim),
+            )?,
+            port: parse_port(env.get("PORT").map(String::as_str))?,
             timeout: Duration::from_secs(5),
             trusted_proxy_hops: hops(env, "MONBAN_GATE__TRUSTED_PROXY_HOPS")?,
         })
@@ -118,29 +125,20 @@ fn required<'e>(env: &'e HashMap<String, String>, key: &str) -> Result<&'e str, 
         .ok_or_else(|| ConfigError::new(key, "missing"))
 }
 
-/// An http(s) URL.
-fn url(env: &HashMap<String, String>, key: &str) -> Result<Url, ConfigError> {
-    let raw = required(env, key)?;
-    let url = Url::parse(raw)
-        .map_err(|e| ConfigError::new(key, format!("{raw:?} is not a URL ({e})")))?;
-    match url.scheme() {
-        "https" | "http" => Ok(url),
-        other => Err(ConfigError::new(
-            key,
-            format!("scheme {other:?}: use http(s)"),
-        )),
-    }
-}
-
-/// A number of proxy hops, 0 to 8 (as monban's `trusted_proxy_hops`); unset is 0.
+/// A number of proxy hops, as monban's `trusted_proxy_hops`; unset is 0.
 fn hops(env: &HashMap<String, String>, key: &str) -> Result<usize, ConfigError> {
     match env.get(key).map(|v| v.trim()) {
         None | Some("") => Ok(0),
-        Some(raw) => {
-            raw.parse().ok().filter(|h| *h <= 8).ok_or_else(|| {
-                ConfigError::new(key, format!("{raw:?} is not a number from 0 to 8"))
-            })
-        }
+        Some(raw) => raw
+            .parse()
+            .ok()
+            .filter(|h| *h <= MAX_PROXY_HOPS)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    key,
+                    format!("{raw:?} is not a number from 0 to {MAX_PROXY_HOPS}"),
+                )
+            }),
     }
 }
 
@@ -166,17 +164,6 @@ fn emails(env: &HashMap<String, String>, key: &str) -> Result<Vec<String>, Confi
                 .ok_or_else(|| ConfigError::new(key, format!("{e:?} is not an email address")))
         })
         .collect()
-}
-
-/// Sealing secrets, newest first, each checked as monban's `session_secrets` are.
-fn secrets(env: &HashMap<String, String>, key: &str) -> Result<Vec<Vec<u8>>, ConfigError> {
-    let mut out = Vec::new();
-    for (i, secret) in required(env, key)?.split(',').map(str::trim).enumerate() {
-        check_session_secret(secret)
-            .map_err(|p| ConfigError::new(key, format!("secret {}: {p}", i + 1)))?;
-        out.extend(decode_secret(secret));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -234,6 +221,15 @@ mod tests {
                 "MONBAN_GATE__ALLOWED_EMAILS",
             ),
             (("PORT", "http"), "PORT"),
+            (("PORT", "0"), "PORT"),
+            (
+                ("MONBAN_GATE__ISSUER", "http://login.example.org"),
+                "MONBAN_GATE__ISSUER",
+            ),
+            (
+                ("MONBAN_GATE__UPSTREAM", "ftp://127.0.0.1"),
+                "MONBAN_GATE__UPSTREAM",
+            ),
             (
                 ("MONBAN_GATE__TRUSTED_PROXY_HOPS", "9"),
                 "MONBAN_GATE__TRUSTED_PROXY_HOPS",
@@ -248,5 +244,16 @@ mod tests {
             GateConfig::load(&missing).unwrap_err().key,
             "MONBAN_GATE__CLIENT_ID"
         );
+    }
+
+    #[test]
+    fn the_gates_debug_prints_no_secret() {
+        let config = GateConfig::load(&env(&[])).unwrap();
+        let debug = format!("{config:?}");
+        for secret in ["s3cret", "DDWpQgde_2tuFStCu4bg9LNSJ1FVKzW7l3sBkWX7kfg"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        let bytes = format!("{:?}", config.session_secrets[0].bytes());
+        assert!(!debug.contains(&bytes[1..20]), "{debug}");
     }
 }

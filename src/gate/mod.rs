@@ -13,22 +13,23 @@
 
 use std::net::TcpListener;
 
-use actix_web::web::{self, Data};
-use actix_web::{App, HttpRequest, HttpServer};
+use actix_web::HttpRequest;
 use monban_verify::Verifier;
 use tokio::sync::OnceCell;
 
-use crate::config::Upstream as UpstreamSettings;
-use crate::http::state::Clock;
+use crate::clock::Clock;
+use crate::config::{SealingSecret, Upstream as UpstreamSettings};
 use crate::session::seal::Sealer;
 use crate::upstream::Upstream;
 
+mod app;
 pub mod config;
 mod handlers;
 pub mod headers;
 pub mod proxy;
 pub mod session;
 
+pub use app::server;
 pub use config::GateConfig;
 use headers::{Hop, Identity};
 use session::GateCookies;
@@ -63,13 +64,15 @@ impl Gate {
     /// The gate for `config`, reading time from `clock`.
     pub fn new(config: GateConfig, clock: Clock) -> anyhow::Result<Self> {
         let origin = config.origin().to_string();
-        let sealer = Sealer::new(&origin, config.session_secrets.iter().map(Vec::as_slice));
+        let sealer = Sealer::new(
+            &origin,
+            config.session_secrets.iter().map(SealingSecret::bytes),
+        );
         let settings = UpstreamSettings {
             issuer: config.issuer.clone(),
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
             timeout: config.timeout,
-            trust_email_domain: false,
         };
         let callback = url::Url::parse(&format!("{origin}{CALLBACK_PATH}"))?;
         Ok(Self {
@@ -118,29 +121,6 @@ impl Gate {
             .await
             .map_err(|e| e.to_string())
     }
-}
-
-/// The gate's server on `listener` (not yet running).
-pub fn server(gate: Gate, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
-    let gate = Data::new(gate);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(gate.clone())
-            // awc's client lives in one worker thread; each worker has its own pool.
-            .app_data(Data::new(
-                awc::Client::builder().disable_redirects().finish(),
-            ))
-            .route(START_PATH, web::get().to(handlers::start))
-            .route(CALLBACK_PATH, web::get().to(handlers::callback))
-            .route(LOGOUT_PATH, web::get().to(handlers::logout_page))
-            .route(LOGOUT_PATH, web::post().to(handlers::logout))
-            .route(AUTH_PATH, web::route().to(handlers::auth))
-            .route(HEALTH_PATH, web::get().to(|| async { "ok" }))
-            .default_service(web::to(handlers::app))
-    })
-    .listen(listener)?
-    .run();
-    Ok(server)
 }
 
 /// `monban gate`: serves on `PORT` until SIGTERM.

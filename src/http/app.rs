@@ -19,7 +19,8 @@ use super::middleware::request_log::log_request;
 use super::middleware::security_headers::security_headers;
 use super::middleware::size_limits::{form_config, reject_oversized};
 use super::pages::STYLESHEET_PATH;
-use super::state::{AppState, Clock};
+use super::state::AppState;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyStore;
 use crate::protocol::paths::{

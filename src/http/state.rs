@@ -2,9 +2,6 @@
 //! immutable while the process lives (the upstream client's discovery and JWKS caches aside,
 //! which any instance can refill).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap};
 use anyhow::Context;
@@ -13,7 +10,8 @@ use super::cached_json::CachedJson;
 use super::limiter::RateLimit;
 use super::pages::Frame;
 use super::recent_sign_outs::RecentSignOuts;
-use crate::config::Config;
+use crate::clock::Clock;
+use crate::config::{Config, SealingSecret};
 use crate::i18n::Locale;
 use crate::keys::KeyStore;
 use crate::protocol::discovery::Discovery;
@@ -23,33 +21,8 @@ use crate::protocol::paths::CALLBACK_PATH;
 use crate::session::Session;
 use crate::session::cookies::CookieNames;
 use crate::session::seal::{Purpose, Sealer};
-use crate::tokens::{Tokens, unix_now};
+use crate::tokens::Tokens;
 use crate::upstream::Upstream;
-
-/// Where handlers read the time: the system clock, or one a test sets (so lifetimes of days are
-/// tested without waiting). Nothing below the handlers reads a clock; they pass `now` down.
-#[derive(Clone, Debug, Default)]
-pub struct Clock(Option<Arc<AtomicU64>>);
-
-impl Clock {
-    /// The system clock.
-    pub fn system() -> Self {
-        Self(None)
-    }
-
-    /// A clock that reads `at` (seconds since the epoch), which its owner moves.
-    pub fn manual(at: Arc<AtomicU64>) -> Self {
-        Self(Some(at))
-    }
-
-    /// Seconds since the epoch.
-    pub fn now(&self) -> u64 {
-        match &self.0 {
-            Some(at) => at.load(Ordering::Relaxed),
-            None => unix_now(),
-        }
-    }
-}
 
 /// What every handler may read.
 #[derive(Debug)]
@@ -78,7 +51,7 @@ pub struct AppState {
 
 impl AppState {
     /// Serializes the documents that never change while the process lives and derives the
-    /// sealing keys ([`Sealer::from_config`]).
+    /// sealing keys ([`sealer`]).
     pub fn new(config: &Config, keys: &KeyStore, clock: Clock) -> anyhow::Result<Self> {
         let max_age = config.jwks_max_age.as_secs();
         let discovery = Discovery::new(config.issuer_str(), keys.algorithms());
@@ -88,7 +61,7 @@ impl AppState {
             config: config.clone(),
             jwks: CachedJson::new(&keys.jwks(), max_age).context("serializing JWKS")?,
             discovery: CachedJson::new(&discovery, max_age).context("serializing discovery")?,
-            sealer: Sealer::from_config(config, keys),
+            sealer: sealer(config, keys),
             tokens: Tokens::new(keys.clone(), config.issuer_str()),
             upstream: Upstream::new(&config.upstream, redirect_uri),
             cookies: CookieNames::new(config.issuer.scheme() == "https"),
@@ -113,6 +86,7 @@ impl AppState {
             .ok()?;
         let signed_out = self
             .config
+            .admission
             .sign_outs
             .signed_out(&session.email, session.auth_time);
         (!signed_out).then_some(session)
@@ -156,5 +130,16 @@ impl AppState {
             sealer: &self.sealer,
             config: &self.config,
         }
+    }
+}
+
+/// The sealer of a deployment: keyed with its `session_secrets`, or else with seeds derived from
+/// its signing keys.
+pub fn sealer(config: &Config, keys: &KeyStore) -> Sealer {
+    if config.session_secrets.is_empty() {
+        Sealer::new(config.issuer_str(), keys.seal_materials())
+    } else {
+        let secrets = config.session_secrets.iter().map(SealingSecret::bytes);
+        Sealer::new(config.issuer_str(), secrets)
     }
 }

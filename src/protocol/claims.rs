@@ -129,7 +129,11 @@ pub fn readmit_subject(config: &Config, claims: &AccessClaims) -> Result<Vec<Str
         email_verified: claims.email_verified,
         hosted_domain: claims.hd.as_deref(),
     };
-    policy::readmit(config, &claimant, claims.auth_time.unwrap_or(claims.iat))
+    policy::readmit(
+        &config.admission,
+        &claimant,
+        claims.auth_time.unwrap_or(claims.iat),
+    )
 }
 
 /// ID-token claims (OIDC Core §2).

@@ -28,7 +28,7 @@ pub enum OAuthError {
     /// The code or refresh token is invalid, expired, or for another client or redirect URI.
     #[error("invalid_grant")]
     InvalidGrant(String),
-    /// Only `authorization_code` and `refresh_token` exist here.
+    /// A `grant_type` monban does not serve (it serves the four of [`crate::config::GrantType::ALL`]).
     #[error("unsupported_grant_type")]
     UnsupportedGrantType(String),
     /// Only `response_type=code` exists here.

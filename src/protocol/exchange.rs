@@ -18,7 +18,8 @@ use super::scope::service_scope;
 use crate::config::policy::Denial;
 use crate::config::{Api, Client, Config, Secret};
 use crate::session::random_token;
-use crate::tokens::{TYP_ACCESS_TOKEN, Tokens};
+use crate::tokens::Tokens;
+use monban_verify::contract::ACCESS_TOKEN_TYP;
 
 /// `grant_type` of a token exchange.
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -96,7 +97,7 @@ impl Exchange {
             ));
         }
         let subject: AccessClaims = tokens
-            .verify(self.subject_token.expose(), TYP_ACCESS_TOKEN, now)
+            .verify(self.subject_token.expose(), ACCESS_TOKEN_TYP, now)
             .map_err(|e| bad(&format!("not a valid monban access token ({e})")))?;
         if subject.aud != client.id {
             return Err(bad("it was not issued to this client"));

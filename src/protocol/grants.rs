@@ -26,7 +26,8 @@ use crate::config::policy::Denial;
 use crate::config::{Api, Client, Config, Secret};
 use crate::session::Session;
 use crate::session::seal::{Purpose, SealError, Sealer};
-use crate::tokens::{TYP_ACCESS_TOKEN, TYP_ID_TOKEN, Tokens};
+use crate::tokens::Tokens;
+use monban_verify::contract::{ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
 
 /// What a refresh token carries.
 #[derive(Debug, Serialize, Deserialize)]
@@ -294,7 +295,7 @@ impl TokenService<'_> {
     /// Signs access-token claims; a refusal of the key is monban's own failure.
     fn mint_access(&self, claims: &AccessClaims) -> Result<String, OAuthError> {
         self.tokens
-            .mint(TYP_ACCESS_TOKEN, claims)
+            .mint(ACCESS_TOKEN_TYP, claims)
             .map_err(|e| OAuthError::ServerError(format!("signing the access token: {e}")))
     }
 
@@ -364,7 +365,7 @@ impl TokenService<'_> {
         };
         let id_token = self
             .tokens
-            .mint(TYP_ID_TOKEN, &id)
+            .mint(ID_TOKEN_TYP, &id)
             .map_err(|e| OAuthError::ServerError(format!("signing the ID token: {e}")))?;
         let refresh = RefreshGrant {
             client_id: client.id.clone(),

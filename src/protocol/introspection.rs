@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::claims::{AccessClaims, readmit_subject};
 use super::token_request::TokenForm;
 use crate::config::{Config, GrantType, Secret};
-use crate::tokens::{TYP_ACCESS_TOKEN, Tokens};
+use crate::tokens::Tokens;
+use monban_verify::contract::ACCESS_TOKEN_TYP;
 
 /// `/introspect`'s form: the token, and the caller's client authentication.
 #[derive(Debug, Default, Deserialize)]
@@ -86,7 +87,7 @@ pub fn introspect(tokens: &Tokens, config: &Config, raw: &str, now: u64) -> Intr
         active: false,
         token: None,
     };
-    let Ok(claims) = tokens.verify::<AccessClaims>(raw, TYP_ACCESS_TOKEN, now) else {
+    let Ok(claims) = tokens.verify::<AccessClaims>(raw, ACCESS_TOKEN_TYP, now) else {
         return inactive;
     };
     let Some(roles) = todays_roles(config, &claims) else {

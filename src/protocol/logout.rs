@@ -17,7 +17,8 @@ use url::Url;
 use super::paths::HOME_PATH;
 use crate::config::Client;
 use crate::session::Session;
-use crate::tokens::{TYP_ID_TOKEN, Tokens};
+use crate::tokens::Tokens;
+use monban_verify::contract::ID_TOKEN_TYP;
 
 /// `/logout`'s parameters, from the query (GET) or the form (POST).
 #[derive(Debug, Default, Deserialize)]
@@ -103,7 +104,7 @@ impl LogoutRequest {
         let hint =
             match query.id_token_hint.as_deref() {
                 // `now = 0`: an expired ID token still says which client and sign-in it was for.
-                Some(hint) => Some(tokens.verify::<HintClaims>(hint, TYP_ID_TOKEN, 0).map_err(
+                Some(hint) => Some(tokens.verify::<HintClaims>(hint, ID_TOKEN_TYP, 0).map_err(
                     |_| "The sign-out request carries a token this service did not issue.",
                 )?),
                 None => None,

@@ -50,7 +50,7 @@ impl Session {
     /// This session under today's configuration: not signed out by the administrator, still
     /// admitted, with today's roles. The session proves who signed in, not what they may do.
     pub fn as_of(&self, config: &Config) -> Result<Session, Denial> {
-        let roles = policy::readmit(config, &self.claimant(), self.auth_time)?;
+        let roles = policy::readmit(&config.admission, &self.claimant(), self.auth_time)?;
         Ok(Session {
             roles,
             ..self.clone()

@@ -15,9 +15,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, decode_secret};
-use crate::keys::KeyStore;
-
 /// What a sealed value is for. Each purpose opens only values sealed for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
@@ -86,20 +83,6 @@ impl std::fmt::Debug for Sealer {
 const VERSION: &str = "monban/seal/v2";
 
 impl Sealer {
-    /// The sealer of a deployment: keys from `session_secrets`, or else from the signing keys.
-    pub fn from_config(config: &Config, keys: &KeyStore) -> Self {
-        if config.session_secrets.is_empty() {
-            Sealer::new(config.issuer_str(), keys.seal_materials())
-        } else {
-            let secrets: Vec<Vec<u8>> = config
-                .session_secrets
-                .iter()
-                .map(|s| decode_secret(s.expose()).expect("validated at start-up"))
-                .collect();
-            Sealer::new(config.issuer_str(), secrets.iter().map(Vec::as_slice))
-        }
-    }
-
     /// Derives one sealing key per input key material (a configured secret, or a seed derived from
     /// a signing key) for `issuer`, in order: the first seals.
     pub fn new<'a>(issuer: &str, materials: impl IntoIterator<Item = &'a [u8]>) -> Self {

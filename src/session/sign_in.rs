@@ -133,7 +133,7 @@ pub async fn complete(
         .exchange(code, &login.pkce_verifier, &login.nonce, now)
         .await
         .map_err(SignInError::Upstream)?;
-    let roles = policy::admit(config, &identity.claimant())
+    let roles = policy::admit(&config.admission, &identity.claimant())
         .map_err(|d| SignInError::Denied(d, identity.email.clone(), login.return_to.clone()))?;
     let session = Session {
         sub: identity.sub,

@@ -128,8 +128,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::clock::unix_now;
     use crate::keys::{KeyAlg, generate_pem};
-    use crate::tokens::unix_now;
 
     const ISS: &str = "https://accounts.example.com";
     const CLIENT: &str = "monban-at-google";

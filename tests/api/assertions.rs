@@ -100,7 +100,7 @@ async fn a_service_signs_in_with_its_own_key_and_no_secret() {
         algs.contains("ES256") && !algs.contains("HS") && !algs.contains("none"),
         "{algs}"
     );
-    let now = monban::tokens::unix_now();
+    let now = monban::clock::unix_now();
     let assertion = own_assertion(&app, "batch", &batch_key(), "batch-1", now);
     // The client is named by the assertion's sub alone (RFC 7523 §3).
     let response = with_assertion(&app, None, &assertion, Some(INVENTORY)).await;
@@ -130,7 +130,7 @@ async fn a_cloud_run_service_signs_in_with_its_google_identity() {
 async fn every_bad_assertion_is_a_clean_invalid_client() {
     let app = TestApp::builder().provider().manual_clock().spawn().await;
     let token_endpoint = format!("{}/token", app.issuer);
-    let now = monban::tokens::unix_now();
+    let now = monban::clock::unix_now();
     // Google's token for another audience (monban's issuer: what invoking it as a Cloud Run
     // service uses), for another account, or without the email (no format=full).
     let cases = [
@@ -246,7 +246,7 @@ async fn keys_at_a_jwks_uri_are_fetched_and_fetched_again_for_a_new_key() {
         .manual_clock()
         .spawn()
         .await;
-    let now = monban::tokens::unix_now();
+    let now = monban::clock::unix_now();
     let old_assertion = own_assertion(&app, "rotating", &old, "old", now);
     let ok = with_assertion(&app, None, &old_assertion, None).await;
     assert_eq!(ok.status(), StatusCode::OK);
@@ -263,7 +263,7 @@ async fn keys_at_a_jwks_uri_are_fetched_and_fetched_again_for_a_new_key() {
 #[tokio::test]
 async fn an_assertion_names_one_audience_and_a_loopback_redirect_carries_no_userinfo() {
     let app = TestApp::builder().provider().spawn().await;
-    let now = monban::tokens::unix_now();
+    let now = monban::clock::unix_now();
     let token_endpoint = format!("{}/token", app.issuer);
     let sign = |aud: Value| {
         let mut header = Header::new(Algorithm::ES256);

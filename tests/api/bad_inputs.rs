@@ -6,8 +6,8 @@
 
 use std::collections::BTreeSet;
 
+use monban::clock::unix_now;
 use monban::session::seal::{Purpose, Sealer};
-use monban::tokens::unix_now;
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 

@@ -448,7 +448,7 @@ async fn the_key_rotation_runbook_fails_no_verification_in_a_sibling_service() {
     let mut seen = traffic.run(&serving, &[&refreshed]).await;
     serving.remove(0).stop().await;
     seen.extend(traffic.run(&serving, &[&refreshed]).await);
-    let switched = monban::tokens::unix_now();
+    let switched = monban::clock::unix_now();
     assert!(seen.iter().any(|(kid, _)| *kid == new), "the new key signs");
 
     // Wait the access-token lifetime: every token the old key signed has expired by then.

@@ -125,7 +125,7 @@ async fn every_bad_exchange_is_refused_with_the_rfcs_code() {
     let keys = KeyStore::load(&app.config()).unwrap();
     let forged = Tokens::new(keys, "https://other.example.org")
         .mint("at+jwt", &json!({"iss": "https://other.example.org", "sub": "x", "aud": "wiki",
-                                 "exp": monban::tokens::unix_now() + 60, "email": "ada@lab.example.org"}))
+                                 "exp": monban::clock::unix_now() + 60, "email": "ada@lab.example.org"}))
         .unwrap();
     refused(
         exchange(&app, WIKI, &forged, ACCESS, Some(INVENTORY)).await,

@@ -9,8 +9,8 @@ use std::sync::atomic::AtomicU64;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::{SinkExt, StreamExt};
+use monban::clock::Clock;
 use monban::gate::{Gate, GateConfig};
-use monban::http::state::Clock;
 use monban_verify::{Options, Verifier};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, SET_COOKIE};
@@ -111,7 +111,7 @@ pub(crate) fn start_gate(monban: &TestApp, port: u16, public_url: &str, app: &st
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let config = GateConfig::load(&env).unwrap();
-    let clock = Arc::new(AtomicU64::new(monban::tokens::unix_now()));
+    let clock = Arc::new(AtomicU64::new(monban::clock::unix_now()));
     let gate = Gate::new(config, Clock::manual(clock.clone())).unwrap();
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     tokio::spawn(monban::gate::server(gate, listener).unwrap());

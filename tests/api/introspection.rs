@@ -69,7 +69,7 @@ async fn a_token_the_configuration_no_longer_admits_is_inactive() {
         .mint(
             "at+jwt",
             &json!({"iss": "https://other.example.org", "sub": "mock-ada",
-                                 "aud": "wiki", "exp": monban::tokens::unix_now() + 60}),
+                                 "aud": "wiki", "exp": monban::clock::unix_now() + 60}),
         )
         .unwrap();
     assert_eq!(introspect(&app, &forged).await, inactive);

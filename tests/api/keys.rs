@@ -2,15 +2,17 @@
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use monban::clock::unix_now;
 use monban::keys::KeyAlg;
-use monban::tokens::{TYP_ACCESS_TOKEN, Tokens, unix_now};
+use monban::tokens::Tokens;
+use monban_verify::contract::ACCESS_TOKEN_TYP;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, keygen_at};
 
 fn mint(tokens: &Tokens, sub: &str) -> String {
     let claims = json!({"iss": tokens.issuer(), "sub": sub, "aud": "wiki", "exp": unix_now() + 60});
-    tokens.mint(TYP_ACCESS_TOKEN, &claims).unwrap()
+    tokens.mint(ACCESS_TOKEN_TYP, &claims).unwrap()
 }
 
 /// Verifies as a sibling service would: the key found by `kid` in the fetched JWKS, the algorithm

@@ -50,7 +50,7 @@ fn peak_kib(pid: u32) -> u64 {
 
 /// A `private_key_jwt` assertion of `client` for `issuer`'s token endpoint, naming `kid`.
 fn assertion(issuer: &str, client: &str, key: &EncodingKey, kid: &str) -> String {
-    let now = monban::tokens::unix_now();
+    let now = monban::clock::unix_now();
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(kid.into());
     let claims = json!({"iss": client, "sub": client, "aud": format!("{issuer}/token"),

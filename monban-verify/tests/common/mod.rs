@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::Path;
 
+use monban::clock::unix_now;
 use monban::config::Config;
 use monban::http::Application;
 use monban::keys::{KeyAlg, KeyStore};
-use monban::tokens::{TYP_ACCESS_TOKEN, Tokens, unix_now};
+use monban::tokens::Tokens;
+use monban_verify::contract::ACCESS_TOKEN_TYP;
 use serde_json::{Value, json};
 
 /// A running monban.
@@ -87,7 +89,7 @@ impl Monban {
     /// An access token for `aud`.
     pub fn access_token(&self, aud: &str, overrides: Value) -> String {
         self.tokens()
-            .mint(TYP_ACCESS_TOKEN, &self.claims(aud, overrides))
+            .mint(ACCESS_TOKEN_TYP, &self.claims(aud, overrides))
             .unwrap()
     }
 }

@@ -11,13 +11,13 @@ use crate::http::state::AppState;
 use crate::protocol::claims::AccessClaims;
 use crate::protocol::error::OAuthError;
 use crate::protocol::userinfo::userinfo as profile;
-use crate::tokens::TYP_ACCESS_TOKEN;
+use monban_verify::contract::ACCESS_TOKEN_TYP;
 
 /// The UserInfo endpoint.
 pub async fn userinfo(auth: BearerAuth, state: Data<AppState>) -> HttpResponse {
     let answer = state
         .tokens
-        .verify::<AccessClaims>(auth.token(), TYP_ACCESS_TOKEN, state.now())
+        .verify::<AccessClaims>(auth.token(), ACCESS_TOKEN_TYP, state.now())
         .map_err(|e| OAuthError::InvalidToken(e.to_string()))
         .and_then(|claims| profile(&state.config, claims));
     match answer {

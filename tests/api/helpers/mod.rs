@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use monban::clock::Clock;
 use monban::config::Config;
 use monban::dev::mock_upstream::{Fault, MockOptions, MockUpstream};
 use monban::http::Application;
-use monban::http::state::Clock;
 use monban::keys::{KeyAlg, KeyStore};
 use monban::tokens::Tokens;
 use reqwest::Url;
@@ -34,8 +34,10 @@ pub const UPSTREAM_CLIENT_SECRET: &str = "monban-test-upstream-secret";
 /// Where registered clients "live": nothing listens there; tests read the redirect instead.
 pub const CLIENT_ORIGIN: &str = "http://127.0.0.1:9";
 
-/// Three registered clients: `wiki` (confidential), `spa` (public, PKCE) and `strict`
-/// (confidential, PKCE required).
+/// Seven registered clients: `wiki` (confidential, token exchange), `spa` (public, PKCE), `reports`
+/// (a service: client credentials and token exchange), `cli` (public, loopback redirect), `batch`
+/// (`private_key_jwt`), `workload` (Google workload identity) and `strict` (confidential, PKCE
+/// required); and two APIs.
 pub const CLIENTS_TOML: &str = r#"
 [[clients]]
 id = "wiki"
@@ -252,7 +254,7 @@ impl TestAppBuilder {
 
     /// Its handlers read a clock the test moves ([`TestApp::advance_clock`]), starting now.
     pub fn manual_clock(mut self) -> Self {
-        self.clock = Some(Arc::new(AtomicU64::new(monban::tokens::unix_now())));
+        self.clock = Some(Arc::new(AtomicU64::new(monban::clock::unix_now())));
         self
     }
 
@@ -393,7 +395,7 @@ impl TestApp {
     /// A sealer with this instance's keys and issuer, to make sealed values as it would.
     pub fn sealer(&self) -> monban::session::seal::Sealer {
         let config = self.config();
-        monban::session::seal::Sealer::from_config(&config, &KeyStore::load(&config).unwrap())
+        monban::http::state::sealer(&config, &KeyStore::load(&config).unwrap())
     }
 
     /// A token minter over the same keys dir the server loaded (monban's own minting core).

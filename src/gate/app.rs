@@ -1,0 +1,31 @@
+//! The gate's route table: its own paths under `/_monban/`, and everything else proxied to the app.
+
+use std::net::TcpListener;
+
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpServer};
+
+use super::{AUTH_PATH, CALLBACK_PATH, Gate, HEALTH_PATH, LOGOUT_PATH, START_PATH, handlers};
+
+/// The gate's server on `listener` (not yet running).
+pub fn server(gate: Gate, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+    let gate = Data::new(gate);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(gate.clone())
+            // awc's client lives in one worker thread; each worker has its own pool.
+            .app_data(Data::new(
+                awc::Client::builder().disable_redirects().finish(),
+            ))
+            .route(START_PATH, web::get().to(handlers::start))
+            .route(CALLBACK_PATH, web::get().to(handlers::callback))
+            .route(LOGOUT_PATH, web::get().to(handlers::logout_page))
+            .route(LOGOUT_PATH, web::post().to(handlers::logout))
+            .route(AUTH_PATH, web::route().to(handlers::auth))
+            .route(HEALTH_PATH, web::get().to(|| async { "ok" }))
+            .default_service(web::to(handlers::app))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
