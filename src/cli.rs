@@ -9,9 +9,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::backchannel::Notifier;
 use crate::config::client_block::NewClient;
 use crate::config::{CONFIG_FILE_VAR, Config, SIGNING_KEYS_VAR};
 use crate::keys::{KeyAlg, KeyStore};
+use crate::outbound::Outbound;
+use crate::tokens::Tokens;
 use crate::{dev, http, telemetry};
 
 /// monban: a stateless OpenID Connect provider that signs you in with Google.
@@ -133,22 +136,21 @@ fn sign_out(env: &HashMap<String, String>, sub: &str) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let state = match http::state::AppState::new(&config, &keys, crate::clock::Clock::system()) {
-        Ok(state) => state,
-        Err(e) => return fail(1, &format!("sign-out: {e:#}")),
-    };
-    let receivers: Vec<_> = state
-        .config
-        .clients
-        .iter()
+    let receivers: Vec<_> = (config.clients.iter())
         .filter(|c| c.backchannel_logout_uri.is_some())
         .collect();
     if receivers.is_empty() {
         println!("no client has a backchannel_logout_uri: nobody to tell");
         return ExitCode::SUCCESS;
     }
-    let told = actix_web::rt::System::new()
-        .block_on(http::backchannel::tell(&state, receivers, sub, None));
+    let tokens = Tokens::new(keys, config.issuer_str());
+    let notifier = Notifier {
+        tokens: &tokens,
+        http: &Outbound::new(config.upstream.timeout),
+        timeout: config.backchannel_logout_timeout,
+    };
+    let now = crate::clock::unix_now();
+    let told = actix_web::rt::System::new().block_on(notifier.tell(receivers, sub, None, now));
     for t in &told {
         let outcome = if t.delivered { "told" } else { "NOT reached" };
         println!("{outcome}: {} ({})", t.client.id, t.client.name);

@@ -6,13 +6,16 @@
 //! - [`clock`]: the time, read only by handlers and commands (everything below takes `now`);
 //! - [`i18n`]: the pages' languages (Fluent catalogues) and choosing one per request;
 //! - [`jwks`]: other parties' public keys (Google's, clients'), each pinned to its algorithm;
-//! - [`outbound`]: reading other servers' answers: size caps, one fetch at a time per document;
+//! - [`outbound`]: every call to another server: no redirects, timeouts, size caps, one fetch at a
+//!   time per kept document, clients' key sets;
 //! - [`config`]: the settings, loaded and validated once, section by section, and who may sign
 //!   in;
 //! - [`audit`]: the entries an administrator queries, each with a stable `event` name;
 //! - [`keys`] and [`tokens`]: signing keys, the JWKS, minting and verifying monban's JWTs;
-//! - [`upstream`]: the Google client and its ID-token check;
+//! - [`upstream`]: the OpenID client (Google for monban, monban for the gate) and its ID-token
+//!   check;
 //! - [`session`]: sealed values, the SSO session, its cookies, signing in at `/callback`;
+//! - [`backchannel`]: telling clients that a sign-in ended (logout tokens, posted at once);
 //! - [`protocol`]: the OpenID provider in plain functions (no HTTP types);
 //! - [`http`]: the actix-web server: state, the route table, handlers, middleware, pages;
 //! - [`dev`]: the mock Google and `monban dev`, outside the server's own modules;
@@ -20,6 +23,7 @@
 //! - [`cli`] and [`telemetry`]: the commands and the logs.
 
 pub mod audit;
+pub mod backchannel;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -1,11 +1,11 @@
 //! Client authentication at `/token`, including the one part that may wait on the network: the
-//! keys of a `private_key_jwt` assertion ([`Upstream::assertion_keys`]). What is checked is
-//! decided in [`crate::protocol::token_request`] and [`crate::protocol::client_assertion`].
-//!
-//! [`Upstream::assertion_keys`]: crate::upstream::Upstream::assertion_keys
+//! keys of a `private_key_jwt` assertion ([`assertion_keys`]). What is checked is decided in
+//! [`crate::protocol::token_request`] and [`crate::protocol::client_assertion`].
 
 use super::state::AppState;
 use crate::config::{AssertionKeys, Client, Secret};
+use std::sync::Arc;
+
 use crate::jwks::KeySet;
 use crate::protocol::client_assertion::{
     AssertionError, Audience, verify_client_jwt, verify_google_assertion,
@@ -56,12 +56,31 @@ async fn verify_assertion(
         }
         _ => verify_client_jwt(keys, &client.id, to, assertion.expose(), now),
     };
-    let keys = |refetch| state.upstream.assertion_keys(source, refetch, now);
+    let keys = |refetch| assertion_keys(state, source, refetch, now);
     let result = match check(&*keys(false).await.map_err(unavailable)?) {
         Err(AssertionError::UnknownKey) => check(&*keys(true).await.map_err(unavailable)?),
         other => other,
     };
     result.map_err(bad)
+}
+
+/// The keys to verify an assertion with at `now`: written in the configuration, fetched from the
+/// client's `jwks_uri`, or Google's own (workload identity). `refetch`: the assertion named a key
+/// the kept set lacks, so fetch again unless that was done within the last minute.
+async fn assertion_keys(
+    state: &AppState,
+    source: &AssertionKeys,
+    refetch: bool,
+    now: u64,
+) -> Result<Arc<KeySet>, UpstreamError> {
+    match source {
+        AssertionKeys::Jwks(keys) => Ok(keys.clone()),
+        AssertionKeys::GoogleServiceAccount(_) => state.upstream.keys(refetch, now).await,
+        AssertionKeys::JwksUri(url) => Ok(state
+            .client_keys
+            .get(&state.outbound, url, refetch, now)
+            .await?),
+    }
 }
 
 /// A key set that could not be fetched may come back (503); one that came back unusable (too

@@ -3,7 +3,6 @@
 //! in [`crate::protocol`] and [`crate::session`]; this folder only adapts HTTP.
 
 pub mod app;
-pub mod backchannel;
 pub mod cached_json;
 pub mod client_auth;
 pub mod error;
@@ -11,7 +10,6 @@ pub mod handlers;
 pub mod limiter;
 pub mod middleware;
 pub mod pages;
-pub mod recent_sign_outs;
 pub mod state;
 
 pub use app::Application;

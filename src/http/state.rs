@@ -9,11 +9,12 @@ use anyhow::Context;
 use super::cached_json::CachedJson;
 use super::limiter::RateLimit;
 use super::pages::Frame;
-use super::recent_sign_outs::RecentSignOuts;
+use crate::backchannel::{Notifier, RecentSignOuts};
 use crate::clock::Clock;
 use crate::config::{Config, SealingSecret};
 use crate::i18n::Locale;
 use crate::keys::KeyStore;
+use crate::outbound::{KeySets, Outbound};
 use crate::protocol::discovery::Discovery;
 use crate::protocol::grants::TokenService;
 use crate::protocol::logout::SignOutProof;
@@ -39,6 +40,10 @@ pub struct AppState {
     pub tokens: Tokens,
     /// The upstream (Google) client.
     pub upstream: Upstream,
+    /// Calls to other servers than the upstream: clients' key sets, logout tokens.
+    pub outbound: Outbound,
+    /// Clients' `jwks_uri` key sets, as last fetched.
+    pub client_keys: KeySets,
     /// Cookie names and attributes.
     pub cookies: CookieNames,
     /// This instance's per-address counters for the login and token endpoints.
@@ -64,6 +69,8 @@ impl AppState {
             sealer: sealer(config, keys),
             tokens: Tokens::new(keys.clone(), config.issuer_str()),
             upstream: Upstream::new(&config.upstream, redirect_uri),
+            outbound: Outbound::new(config.upstream.timeout),
+            client_keys: KeySets::default(),
             cookies: CookieNames::new(config.issuer.scheme() == "https"),
             rate_limit: RateLimit::new(&config.rate_limit),
             recent_sign_outs: RecentSignOuts::default(),
@@ -120,6 +127,15 @@ impl AppState {
             org: &self.config.org_name,
             host: self.config.issuer.host_str().unwrap_or_default(),
             logo: self.config.pages.logo_url.as_ref().map(url::Url::as_str),
+        }
+    }
+
+    /// Tells clients that a sign-in ended (back-channel logout).
+    pub fn notifier(&self) -> Notifier<'_> {
+        Notifier {
+            tokens: &self.tokens,
+            http: &self.outbound,
+            timeout: self.config.backchannel_logout_timeout,
         }
     }
 

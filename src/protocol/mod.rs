@@ -39,7 +39,6 @@
 //! cannot be revoked alone) and how each cost is bounded is in docs/security.md.
 
 pub mod authorize;
-pub mod backchannel;
 pub mod claims;
 pub mod client_assertion;
 pub mod discovery;

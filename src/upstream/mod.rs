@@ -6,10 +6,11 @@
 //! and fetched again, once, when an ID token names a key it does not hold. Every call has a
 //! timeout: an unreachable upstream gives a clear error within seconds, never a hang. Every
 //! answer is read against a size cap, and each kept document is fetched by one caller at a time,
-//! at most once a minute ([`crate::outbound`]).
+//! at most once a minute ([`crate::outbound`], which makes every call of this client).
+//!
+//! The same client serves `monban gate`, with monban as its provider.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use openidconnect::core::{CoreAuthPrompt, CoreClient, CoreProviderMetadata, CoreResponseType};
@@ -22,15 +23,10 @@ use url::Url;
 
 use crate::config::{self, policy::Claimant};
 use crate::jwks::KeySet;
-use crate::outbound::{self, Kept, MAX_BODY_BYTES};
+use crate::outbound::{self, FetchError, Kept, Outbound, or_not_fetched};
 use id_token::IdTokenError;
 
-mod assertion_keys;
-pub mod backchannel;
 pub mod id_token;
-
-/// JWKS lifetime when the upstream sends no usable `Cache-Control`.
-const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// What can go wrong talking to the upstream, in the terms the login page needs.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +43,15 @@ pub enum UpstreamError {
     /// The ID token failed validation (signature, issuer, audience, expiry or nonce).
     #[error("the sign-in provider's ID token is invalid: {0}")]
     InvalidIdToken(String),
+}
+
+impl From<FetchError> for UpstreamError {
+    fn from(e: FetchError) -> Self {
+        match e {
+            FetchError::Unreachable(e) => UpstreamError::Unreachable(e),
+            FetchError::BadResponse(e) => UpstreamError::BadResponse(e),
+        }
+    }
 }
 
 /// Who the upstream says signed in. Only built from a fully validated ID token.
@@ -113,10 +118,7 @@ type ProviderClient = CoreClient<
 
 /// The upstream client. Cheap to share; all caching is internal.
 pub struct Upstream {
-    /// Built on first use: the TLS set-up costs about 1 ms and 2 MiB that start-up (and instances
-    /// that only serve JWKS) need not pay.
-    http: OnceLock<reqwest::Client>,
-    timeout: Duration,
+    http: Outbound,
     issuer: Url,
     client_id: ClientId,
     client_secret: ClientSecret,
@@ -125,8 +127,6 @@ pub struct Upstream {
     discovery: Kept<CoreProviderMetadata>,
     /// The upstream's signing keys.
     keys: Kept<KeySet>,
-    /// Clients' `jwks_uri` key sets, by URL (at most one per configured client).
-    client_keys: Mutex<HashMap<Url, Arc<Kept<KeySet>>>>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -141,77 +141,24 @@ impl Upstream {
     /// A client for `config`, redirecting back to `redirect_uri` (`{issuer}/callback`).
     pub fn new(config: &config::Upstream, redirect_uri: Url) -> Self {
         Self {
-            http: OnceLock::new(),
-            timeout: config.timeout,
+            http: Outbound::new(config.timeout),
             issuer: config.issuer.clone(),
             client_id: ClientId::new(config.client_id.clone()),
             client_secret: ClientSecret::new(config.client_secret.expose().to_string()),
             redirect_uri: RedirectUrl::from_url(redirect_uri),
             discovery: Kept::default(),
             keys: Kept::default(),
-            client_keys: Mutex::default(),
         }
-    }
-
-    fn http(&self) -> Result<&reqwest::Client, UpstreamError> {
-        if let Some(client) = self.http.get() {
-            return Ok(client);
-        }
-        let client = reqwest::Client::builder()
-            // Following redirects from the upstream would be an SSRF hole (openidconnect's docs).
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(3)))
-            .build()
-            .map_err(|e| UpstreamError::Unreachable(format!("cannot set up HTTP: {e}")))?;
-        Ok(self.http.get_or_init(|| client))
     }
 
     fn issuer_str(&self) -> &str {
         self.issuer.as_str().trim_end_matches('/')
     }
 
-    /// The body of a successful GET of `url`, at most [`MAX_BODY_BYTES`], and its response's
-    /// `Cache-Control: max-age`.
-    async fn get(&self, url: &str) -> Result<(Vec<u8>, Option<Duration>), UpstreamError> {
-        let response = self
-            .http()?
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
-        if !response.status().is_success() {
-            return Err(UpstreamError::BadResponse(format!(
-                "{url} answered {}",
-                response.status()
-            )));
-        }
-        let max_age = response
-            .headers()
-            .get(reqwest::header::CACHE_CONTROL)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_max_age);
-        let body = outbound::read_capped(response, MAX_BODY_BYTES)
-            .await
-            .map_err(|e| UpstreamError::BadResponse(format!("{url}: {e}")))?;
-        Ok((body, max_age))
-    }
-
-    /// Fetches the JWKS and, from `Cache-Control: max-age`, until when (after `now`) to keep it.
-    async fn fetch_jwks(&self, url: &str, now: u64) -> Result<(KeySet, u64), UpstreamError> {
-        let (body, max_age) = self.get(url).await?;
-        let keys =
-            KeySet::parse(&body).map_err(|e| UpstreamError::BadResponse(format!("JWKS: {e}")))?;
-        Ok((
-            keys,
-            now + max_age.unwrap_or(DEFAULT_JWKS_MAX_AGE).as_secs(),
-        ))
-    }
-
     /// Fetches the discovery document (kept for good: its URLs do not move).
     async fn fetch_discovery(&self) -> Result<(CoreProviderMetadata, u64), UpstreamError> {
         let url = format!("{}/.well-known/openid-configuration", self.issuer_str());
-        let (body, _) = self.get(&url).await?;
+        let (body, _) = self.http.get(&url).await?;
         let metadata: CoreProviderMetadata = serde_json::from_slice(&body)
             .map_err(|e| UpstreamError::BadResponse(format!("discovery: {e}")))?;
         if metadata.issuer().as_str().trim_end_matches('/') != self.issuer_str() {
@@ -235,15 +182,25 @@ impl Upstream {
             .discovery
             .get(now, false, || self.fetch_discovery())
             .await
-            .map_err(not_fetched)?;
+            .map_err(or_not_fetched)?;
         let keys = self
             .keys
-            .get(now, refetch_keys, || {
-                self.fetch_jwks(metadata.jwks_uri().as_str(), now)
+            .get(now, refetch_keys, || async {
+                Ok::<_, UpstreamError>(
+                    self.http
+                        .fetch_jwks(metadata.jwks_uri().as_str(), now)
+                        .await?,
+                )
             })
             .await
-            .map_err(not_fetched)?;
+            .map_err(or_not_fetched)?;
         Ok(((*metadata).clone(), keys))
+    }
+
+    /// The upstream's signing keys at `now` (Google's, for workload identity's assertions); fetched
+    /// again when `refetch` (a token named a key they lack), at most once a minute.
+    pub async fn keys(&self, refetch: bool, now: u64) -> Result<Arc<KeySet>, UpstreamError> {
+        Ok(self.metadata(refetch, now).await?.1)
     }
 
     /// The `openidconnect` client for the current metadata: cheap, so made per request.
@@ -318,7 +275,7 @@ impl Upstream {
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| UpstreamError::BadResponse(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
-            .request_async(&outbound::oidc_client(self.http()?))
+            .request_async(&outbound::oidc_client(self.http.http()?))
             .await
             .map_err(|e| match e {
                 RequestTokenError::ServerResponse(r) => {
@@ -378,53 +335,4 @@ pub fn verify_id_token(
         now,
     )
     .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
-}
-
-/// The error of a fetch that was not made because the last one failed moments ago.
-fn not_fetched(e: Option<UpstreamError>) -> UpstreamError {
-    e.unwrap_or_else(|| {
-        UpstreamError::Unreachable("it failed moments ago; not asked again yet".into())
-    })
-}
-
-/// reqwest's errors print the URL; ours are logged, and a URL could one day carry a code.
-fn without_url(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    format!("{kind}: {}", e.without_url())
-}
-
-/// Reads `max-age` from a `Cache-Control` value; `no-store`/`no-cache` mean "do not keep".
-fn parse_max_age(value: &str) -> Option<Duration> {
-    let mut max_age = None;
-    for directive in value.split(',').map(str::trim) {
-        let lower = directive.to_ascii_lowercase();
-        if lower == "no-store" || lower == "no-cache" {
-            return Some(Duration::ZERO);
-        }
-        if let Some(secs) = lower.strip_prefix("max-age=") {
-            max_age = secs.trim_matches('"').parse().ok().map(Duration::from_secs);
-        }
-    }
-    max_age
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cache_control_max_age_is_read() {
-        assert_eq!(
-            parse_max_age("public, max-age=21600, must-revalidate"),
-            Some(Duration::from_secs(21600))
-        );
-        assert_eq!(parse_max_age("no-store"), Some(Duration::ZERO));
-        assert_eq!(parse_max_age("public"), None);
-    }
 }

@@ -7,11 +7,10 @@ use actix_web::web::{Data, Form, Query};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::audit::Event;
-use crate::http::backchannel::tell;
+use crate::backchannel;
 use crate::http::error::refusal_page;
 use crate::http::pages::{self, Action};
 use crate::http::state::AppState;
-use crate::protocol::backchannel::receivers;
 use crate::protocol::logout::{LogoutQuery, LogoutRequest, SignOutProof};
 use crate::protocol::paths::HOME_PATH;
 use crate::session::Session;
@@ -118,8 +117,10 @@ async fn sign_out(
             .recent_sign_outs
             .first(&session.sign_in_id(), end, now)
         {
-            let receivers = receivers(&state.config.clients, &session);
-            told = tell(state, receivers, &session.sub, Some(&session.sid)).await;
+            let receivers = backchannel::receivers(&state.config.clients, &session);
+            told = (state.notifier())
+                .tell(receivers, &session.sub, Some(&session.sid), now)
+                .await;
         }
     }
     let mut response = if target == HOME_PATH && !told.is_empty() {

@@ -1,7 +1,4 @@
-//! OpenID Connect Back-Channel Logout 1.0: when a sign-in ends, monban posts a logout token to
-//! every client that received a code in it and registered a `backchannel_logout_uri`. Nothing is
-//! stored for this: the sealed SSO session carries which clients those were
-//! ([`Session::clients`], bounded) and its `sid`, which the ID tokens carry too.
+//! What a logout token says, and to whom: plain functions, no network.
 
 use monban_verify::contract::{BACKCHANNEL_LOGOUT_EVENT, LogoutClaims};
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! The one thing `/logout` remembers: which sign-ins this instance has already told the services
+//! The one thing back-channel logout remembers: which sign-ins this instance has already told the services
 //! about, so that a session cookie replayed after its sign-out posts no logout token again.
 
 use std::collections::HashMap;

@@ -1,96 +1,15 @@
-//! What monban reads from other servers (Google's discovery and JWKS, its token responses, the key
-//! sets clients publish at `jwks_uri`) is as hostile as what browsers send: every body is read
-//! against a size cap, and a document that is kept is fetched by one caller at a time, never more
+//! A document kept for as long as its owner allows, fetched by one caller at a time, never more
 //! often than once per [`REFETCH_INTERVAL_SECS`].
-//!
-//! The capped read is a few lines over reqwest's `chunk()`: a body-limiting crate
-//! (`http-body-util`'s `Limited`) would first need the response turned into an `http` body.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-/// The largest answer monban reads from another server. Google's discovery and JWKS are under
-/// 2 KiB, a client's key set a few KiB, a token response under 4 KiB.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
-
-/// The shortest time between two fetches of one kept document (a key set asked for again because
-/// a token names an unknown `kid`, or one its owner said not to keep): anyone can send such a
-/// token, and it must not turn monban into a fetching machine against the client or Google.
-pub const REFETCH_INTERVAL_SECS: u64 = 60;
+use super::{FetchError, REFETCH_INTERVAL_SECS};
 
 /// After a fetch that failed with nothing kept, how long until the next one may try.
 const RETRY_AFTER_FAILURE_SECS: u64 = 5;
-
-/// Why an answer was not read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    /// It was larger than the cap.
-    #[error("the answer is larger than {0} bytes")]
-    TooLarge(usize),
-    /// The connection failed while reading.
-    #[error("reading the answer failed: {0}")]
-    Broken(String),
-}
-
-/// The body of `response`, refused once it passes `cap` bytes (before reading anything when its
-/// `Content-Length` says so already).
-pub async fn read_capped(
-    mut response: reqwest::Response,
-    cap: usize,
-) -> Result<Vec<u8>, ReadError> {
-    if response.content_length().is_some_and(|n| n > cap as u64) {
-        return Err(ReadError::TooLarge(cap));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| ReadError::Broken(e.without_url().to_string()))?
-    {
-        if body.len() + chunk.len() > cap {
-            return Err(ReadError::TooLarge(cap));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// An HTTP client for `openidconnect` (the code exchange) that reads answers with
-/// [`read_capped`] and follows no redirects (`http` is built without).
-pub fn oidc_client(http: &reqwest::Client) -> impl Fn(openidconnect::HttpRequest) -> OidcFuture {
-    let http = http.clone();
-    move |request| {
-        let http = http.clone();
-        Box::pin(async move {
-            let request = reqwest::Request::try_from(request)
-                .map_err(|e| OidcHttpError(e.without_url().to_string()))?;
-            let response = http
-                .execute(request)
-                .await
-                .map_err(|e| OidcHttpError(e.without_url().to_string()))?;
-            let mut builder = openidconnect::http::Response::builder().status(response.status());
-            for (name, value) in response.headers() {
-                builder = builder.header(name, value);
-            }
-            let body = read_capped(response, MAX_BODY_BYTES)
-                .await
-                .map_err(|e| OidcHttpError(e.to_string()))?;
-            builder.body(body).map_err(|e| OidcHttpError(e.to_string()))
-        })
-    }
-}
-
-/// What [`oidc_client`] answers.
-pub type OidcFuture = std::pin::Pin<
-    Box<dyn Future<Output = Result<openidconnect::HttpResponse, OidcHttpError>> + Send>,
->;
-
-/// A failed exchange with the upstream's token endpoint.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct OidcHttpError(String);
 
 /// One document kept for as long as its owner allows, fetched by one caller at a time: callers
 /// that arrive during a fetch wait for it and share its result.
@@ -152,6 +71,13 @@ impl<T> Kept<T> {
         slot.expires = expires;
         Ok(value)
     }
+}
+
+/// The error of a [`Kept::get`] that made no fetch (`None`: the last one failed moments ago).
+pub fn or_not_fetched<E: From<FetchError>>(e: Option<E>) -> E {
+    e.unwrap_or_else(|| {
+        FetchError::Unreachable("it failed moments ago; not asked again yet".into()).into()
+    })
 }
 
 #[cfg(test)]
