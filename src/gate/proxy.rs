@@ -36,27 +36,30 @@ pub async fn forward(
     let sent = if has_body {
         request().send_stream(payload).await
     } else {
-        match request().send().await {
-            // A kept-alive connection the app had closed (HTTP/1.0 servers do): a request without
-            // a body is safe to send once more, on a new connection.
-            Err(SendRequestError::Connect(ConnectError::Disconnected)) => request().send().await,
-            other => other,
-        }
+        send_without_body(request).await
     };
-    let answer = match sent {
-        Ok(answer) => answer,
-        Err(e) => {
-            tracing::warn!(error = %e, "the app did not answer");
-            return HttpResponse::BadGateway()
-                .content_type("text/plain; charset=utf-8")
-                .body("The application behind this gate did not answer. Try again shortly.");
-        }
+    let Ok(answer) = sent.inspect_err(|e| tracing::warn!(error = %e, "the app did not answer"))
+    else {
+        return HttpResponse::BadGateway()
+            .content_type("text/plain; charset=utf-8")
+            .body("The application behind this gate did not answer. Try again shortly.");
     };
     let mut response = HttpResponse::build(answer.status());
     for (name, value) in end_to_end(answer.headers()) {
         response.append_header((name.clone(), value.clone()));
     }
     response.streaming(answer)
+}
+
+/// Sends a request without a body, once more on a new connection if the kept-alive one had been
+/// closed by the app (HTTP/1.0 servers do): without a body that is safe.
+async fn send_without_body(
+    request: impl Fn() -> awc::ClientRequest,
+) -> <awc::SendClientRequest as std::future::Future>::Output {
+    match request().send().await {
+        Err(SendRequestError::Connect(ConnectError::Disconnected)) => request().send().await,
+        other => other,
+    }
 }
 
 /// Forwards a websocket: the browser's upgrade is accepted once the app accepted its own, then

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::http::error::sign_in_page;
 use crate::http::state::AppState;
-use crate::session::sign_in::{self, SignInError};
+use crate::session::sign_in::{self, Begun, SignInError};
 use crate::upstream::AuthorizationRequest;
 
 /// Query of `/login`.
@@ -20,6 +20,22 @@ pub struct LoginQuery {
     login_hint: Option<String>,
     /// Ask Google to re-authenticate someone whose last authentication is older (seconds).
     max_age: Option<u64>,
+}
+
+impl LoginQuery {
+    /// What Google's authorization URL carries for the sign-in `begun`, as this query asks.
+    fn authorization_request<'a>(&'a self, begun: &'a Begun) -> AuthorizationRequest<'a> {
+        let prompt = self.prompt.as_deref().unwrap_or_default();
+        AuthorizationRequest {
+            state: &begun.sealed,
+            nonce: &begun.state.nonce,
+            pkce_verifier: &begun.state.pkce_verifier,
+            select_account: prompt.split(' ').any(|p| p == "select_account"),
+            force_login: prompt.split(' ').any(|p| p == "login"),
+            max_age: self.max_age,
+            login_hint: self.login_hint.as_deref(),
+        }
+    }
 }
 
 /// Starts a sign-in.
@@ -36,16 +52,7 @@ pub async fn login(
         query.return_to.as_deref(),
         now,
     );
-    let prompt = query.prompt.as_deref().unwrap_or_default();
-    let request = AuthorizationRequest {
-        state: &begun.sealed,
-        nonce: &begun.state.nonce,
-        pkce_verifier: &begun.state.pkce_verifier,
-        select_account: prompt.split(' ').any(|p| p == "select_account"),
-        force_login: prompt.split(' ').any(|p| p == "login"),
-        max_age: query.max_age,
-        login_hint: query.login_hint.as_deref(),
-    };
+    let request = query.authorization_request(&begun);
     match state.upstream.authorization_url(&request, now).await {
         Ok(url) => {
             let mut response = super::see_other(url.as_str());

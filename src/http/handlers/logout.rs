@@ -7,7 +7,7 @@ use actix_web::web::{Data, Form, Query};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::audit::Event;
-use crate::backchannel;
+use crate::backchannel::{self, Told};
 use crate::http::error::refusal_page;
 use crate::http::pages::{self, Action};
 use crate::http::state::AppState;
@@ -104,25 +104,10 @@ async fn sign_out(
     session: Option<Session>,
     target: &str,
 ) -> HttpResponse {
-    let mut told = Vec::new();
-    if let Some(session) = session {
-        Event::SignedOut {
-            email: &session.email,
-            sub: &session.sub,
-        }
-        .record();
-        let now = state.now();
-        let end = session.auth_time + state.config.lifetimes.session.as_secs();
-        if state
-            .recent_sign_outs
-            .first(&session.sign_in_id(), end, now)
-        {
-            let receivers = backchannel::receivers(&state.config.clients, &session);
-            told = (state.notifier())
-                .tell(receivers, &session.sub, Some(&session.sid), now)
-                .await;
-        }
-    }
+    let told = match &session {
+        Some(session) => tell_once(state, session).await,
+        None => Vec::new(),
+    };
     let mut response = if target == HOME_PATH && !told.is_empty() {
         let told: Vec<(&str, bool)> = told
             .iter()
@@ -140,6 +125,25 @@ async fn sign_out(
             .expect("a cookie is a valid header");
     }
     response
+}
+
+/// Records the sign-out and tells the clients that received codes in `session`, unless this
+/// instance told them about this sign-in already.
+async fn tell_once<'s>(state: &'s AppState, session: &Session) -> Vec<Told<'s>> {
+    Event::SignedOut {
+        email: &session.email,
+        sub: &session.sub,
+    }
+    .record();
+    let now = state.now();
+    let end = session.auth_time + state.config.lifetimes.session.as_secs();
+    if !(state.recent_sign_outs).first(&session.sign_in_id(), end, now) {
+        return Vec::new();
+    }
+    let receivers = backchannel::receivers(&state.config.clients, session);
+    (state.notifier())
+        .tell(receivers, &session.sub, Some(&session.sid), now)
+        .await
 }
 
 /// The refusal page: the reason is for the application's developer (the protocol's words).
