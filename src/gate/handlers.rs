@@ -8,14 +8,14 @@ use serde::Deserialize;
 
 use super::headers::{Identity, to_app};
 use super::proxy::{forward, upstream_url, websocket};
-use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS, token_hash};
+use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS, RENEWAL_WINDOW_SECS};
 use super::{Gate, LOGOUT_PATH, START_PATH};
 use crate::http::pages::plain;
 use crate::i18n::Locale;
 use crate::session::login_state::safe_return_to;
 use crate::session::random_token;
 use crate::session::seal::Purpose;
-use crate::upstream::AuthorizationRequest;
+use crate::upstream::{AuthorizationRequest, Issued};
 
 /// `rd`: where to go once signed in.
 #[derive(Debug, Deserialize)]
@@ -90,20 +90,20 @@ pub async fn callback(
     if query.state.as_deref() != Some(login.state.as_str()) {
         return again(&req);
     }
-    let token = match gate
+    let issued = match gate
         .monban
         .sign_in(code, &login.verifier, &login.nonce, now)
         .await
     {
-        Ok((_, token)) => token,
+        Ok((_, issued)) => issued,
         Err(e) => return unavailable(&req, &e.to_string()),
     };
     let claims = match gate.verifier().await {
-        Ok(verifier) => verifier.verify(&token).await,
+        Ok(verifier) => verifier.verify(&issued.access_token).await,
         Err(e) => return unavailable(&req, &e),
     };
     match claims {
-        Ok(claims) => signed_in(&gate, &login.return_to, token, claims, now),
+        Ok(claims) => signed_in(&gate, &login.return_to, &issued, claims, now),
         Err(_) => {
             tracing::warn!("monban's access token did not verify at the gate");
             again(&req)
@@ -111,30 +111,30 @@ pub async fn callback(
     }
 }
 
-/// The person sealed into the gate's cookie until monban's token expires, the token beside it,
-/// and on to where the sign-in was to return.
+/// The person sealed into the gate's cookie, monban's tokens beside it, and on to where the
+/// sign-in was to return. With a refresh token the gate renews the access token for up to
+/// [`RENEWAL_WINDOW_SECS`]; without one the session ends with the token.
 fn signed_in(
     gate: &Gate,
     return_to: &str,
-    token: String,
+    issued: &Issued,
     claims: monban_verify::Claims,
     now: u64,
 ) -> HttpResponse {
-    let person = GatePerson {
-        sub: claims.sub,
-        email: claims.email,
-        roles: claims.roles,
-        token: token_hash(&token),
+    let until = match issued.refresh_token {
+        Some(_) => now + RENEWAL_WINDOW_SECS,
+        None => claims.exp,
     };
-    let cookies = &gate.cookies;
-    let ttl = std::time::Duration::from_secs(claims.exp.saturating_sub(now));
-    let sealed = gate.sealer.seal(Purpose::Session, &person, claims.exp);
-    HttpResponse::SeeOther()
+    let person = GatePerson::of(claims, &issued.access_token, until);
+    let mut response = HttpResponse::SeeOther();
+    response
         .insert_header((header::LOCATION, return_to))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .cookie(cookies.attributes.build(cookies.person, sealed, Some(ttl)))
-        .cookie(cookies.attributes.build(cookies.token, token, Some(ttl)))
-        .cookie(cookies.removal(cookies.login))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    for cookie in gate.session_cookies(&person, issued, now) {
+        response.cookie(cookie);
+    }
+    response
+        .cookie(gate.cookies.removal(gate.cookies.login))
         .finish()
 }
 
@@ -163,7 +163,8 @@ pub async fn logout_page(req: HttpRequest) -> HttpResponse {
 }
 
 /// `POST /_monban/logout` from the gate's own origin: clears the gate's cookies and goes on to
-/// sign out of monban too. From anywhere else: refused, still signed in.
+/// sign out of monban too, at once (the hint is the person's own ID token), and back to the
+/// app's front page. From anywhere else: refused, still signed in.
 pub async fn logout(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
     if !same_origin(&req, &gate.config.url) {
         return page(
@@ -175,14 +176,29 @@ pub async fn logout(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
             "",
         );
     }
-    let issuer = gate.config.issuer.as_str().trim_end_matches('/');
-    let target = format!("{issuer}/logout?client_id={}", gate.config.client_id);
+    let hint = req.cookie(gate.cookies.id).map(|c| c.value().to_string());
+    let target = monban_logout(&gate, hint.as_deref());
     let mut response = HttpResponse::SeeOther();
     response.insert_header((header::LOCATION, target));
     for name in gate.cookies.names() {
         response.cookie(gate.cookies.removal(name));
     }
     response.finish()
+}
+
+/// monban's sign-out for this gate: with the ID token of the person's sign-in as the hint, monban
+/// signs them out without asking and returns to the app's front page (the gate's
+/// `post_logout_redirect_uri`, `MONBAN_GATE__URL` with `/`); without one, monban asks first.
+fn monban_logout(gate: &Gate, hint: Option<&str>) -> String {
+    let issuer = gate.config.issuer.as_str().trim_end_matches('/');
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("client_id", &gate.config.client_id);
+    if let Some(hint) = hint {
+        query
+            .append_pair("id_token_hint", hint)
+            .append_pair("post_logout_redirect_uri", gate.config.url.as_str());
+    }
+    format!("{issuer}/logout?{}", query.finish())
 }
 
 /// Whether the browser says `req` comes from the gate's own origin: its `Origin`, or, where it
@@ -199,7 +215,8 @@ fn same_origin(req: &HttpRequest, gate: &url::Url) -> bool {
 /// identity headers; not signed in, 401 (nginx), or a redirect to sign in when the proxy sends
 /// `X-Forwarded-Uri` (Traefik, Caddy); signed in but not allowed, 403.
 pub async fn auth(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
-    match gate.signed_in(&req) {
+    let visit = gate.visit(&req).await;
+    let mut response = match visit.person {
         Some(person) if gate.config.admits(person.email.as_deref(), &person.roles) => {
             let mut response = HttpResponse::Ok();
             for (name, value) in person.headers() {
@@ -212,6 +229,17 @@ pub async fn auth(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
             Some(rd) => to_sign_in(&rd),
             None => HttpResponse::Unauthorized().finish(),
         },
+    };
+    with_cookies(&mut response, &visit.cookies);
+    response
+}
+
+/// `cookies` set on `response`.
+fn with_cookies(response: &mut HttpResponse, cookies: &[actix_web::cookie::Cookie<'static>]) {
+    for cookie in cookies {
+        response
+            .add_cookie(cookie)
+            .expect("a cookie is a valid header");
     }
 }
 
@@ -223,33 +251,45 @@ pub async fn app(
     gate: Data<Gate>,
     client: Data<awc::Client>,
 ) -> HttpResponse {
-    let Some(person) = gate.signed_in(&req) else {
-        let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-        return if is_navigation(&req) {
-            to_sign_in(path)
-        } else {
-            HttpResponse::Unauthorized()
-                .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"monban gate\""))
-                .body("Sign in first.")
-        };
+    let visit = gate.visit(&req).await;
+    let mut response = match visit.person {
+        Some(person) => pass(&req, payload, &gate, &client, &person).await,
+        None if is_navigation(&req) => {
+            to_sign_in(req.uri().path_and_query().map_or("/", |p| p.as_str()))
+        }
+        None => HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"monban gate\""))
+            .body("Sign in first."),
     };
+    with_cookies(&mut response, &visit.cookies);
+    response
+}
+
+/// A signed-in person's request, to the app if the rules admit them.
+async fn pass(
+    req: &HttpRequest,
+    payload: Payload,
+    gate: &Gate,
+    client: &awc::Client,
+    person: &Identity,
+) -> HttpResponse {
     if !gate.config.admits(person.email.as_deref(), &person.roles) {
-        return refused(&req, &person);
+        return refused(req, person);
     }
     let gate_cookies = gate.cookies.names();
-    let headers = to_app(req.headers(), &gate.hop(&req), &person, |name| {
+    let headers = to_app(req.headers(), &gate.hop(req), person, |name| {
         gate_cookies.contains(&name)
     });
-    let url = upstream_url(&gate.config.upstream, &req);
+    let url = upstream_url(&gate.config.upstream, req);
     let upgrade = req.headers().get(header::UPGRADE);
     if upgrade.is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(b"websocket")) {
-        if req.headers().contains_key(header::ORIGIN) && !same_origin(&req, &gate.config.url) {
+        if req.headers().contains_key(header::ORIGIN) && !same_origin(req, &gate.config.url) {
             return HttpResponse::Forbidden()
                 .body("A websocket is accepted only from this application's own pages.");
         }
-        websocket(&client, url, &req, headers, payload).await
+        websocket(client, url, req, headers, payload).await
     } else {
-        forward(&client, url, &req, headers, payload).await
+        forward(client, url, req, headers, payload).await
     }
 }
 

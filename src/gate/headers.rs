@@ -7,7 +7,9 @@
 //! - hop-by-hop headers, and any header a message's `Connection` names, stay behind (RFC 9110
 //!   §7.6.1);
 //! - the app is told what the gate knows: the peer's address after the proxies the gate trusts,
-//!   and the host and scheme of `MONBAN_GATE__URL`, never what the client claims.
+//!   and the host and scheme of `MONBAN_GATE__URL`, never what the client claims. `Host` is the
+//!   gate's public host too, as reverse proxies send it: an app that compares `Origin` with `Host`
+//!   (Jupyter's check of every POST and PUT) sees its own public origin.
 //!
 //! Plain functions over a `HeaderMap`, so the fuzz target `gate_headers` runs them directly.
 
@@ -31,7 +33,8 @@ pub const TOKEN: &str = "x-monban-token";
 pub const IDENTITY_HEADERS: [&str; 4] = [USER, EMAIL, ROLES, TOKEN];
 
 /// The headers that say where a request came from, written by the gate from what it knows.
-pub const FORWARDING_HEADERS: [&str; 5] = [
+pub const FORWARDING_HEADERS: [&str; 6] = [
+    "host",
     "forwarded",
     "x-forwarded-for",
     "x-forwarded-host",
@@ -153,6 +156,7 @@ impl Hop<'_> {
         }
         let list = |ips: &[IpAddr]| ips.iter().map(IpAddr::to_string).collect::<Vec<_>>();
         let mut out = vec![
+            ("host", self.host.to_string()),
             ("forwarded", forwarded.join(", ")),
             ("x-forwarded-host", self.host.to_string()),
             ("x-forwarded-proto", self.proto.to_string()),
@@ -165,8 +169,8 @@ impl Hop<'_> {
     }
 }
 
-/// The request's headers as the app gets them: end to end only, without `Host` (the client sets
-/// the app's) and the websocket handshake's own, without anything the gate sets itself, without
+/// The request's headers as the app gets them: end to end only, `Host` the gate's public host
+/// (never the client's), without the websocket handshake's own, without anything the gate sets itself, without
 /// the cookies `is_gate_cookie` names, and with the forwarding headers of `hop` and `identity`'s.
 pub fn to_app(
     headers: &HeaderMap,
@@ -180,7 +184,7 @@ pub fn to_app(
         let n = name.as_str();
         if n == "cookie" {
             cookies.extend(value.to_str().ok());
-        } else if n != "host" && !n.starts_with("sec-websocket-") && !is_gates_own(n) {
+        } else if !n.starts_with("sec-websocket-") && !is_gates_own(n) {
             out.append(name.clone(), value.clone());
         }
     }
@@ -288,6 +292,7 @@ mod tests {
             "for=203.0.113.7, for=10.0.0.9;host=\"notebooks.example.org\";proto=https"
         );
         assert!(!behind_google.contains_key("x-forwarded-port"));
+        assert_eq!(behind_google.get("host").unwrap(), "notebooks.example.org");
         let direct = to_app(&forged, &hop(0), &ada(), |_| false);
         assert_eq!(direct.get("x-forwarded-for").unwrap(), "10.0.0.9");
         assert_eq!(direct.get("x-real-ip").unwrap(), "10.0.0.9");

@@ -5,8 +5,8 @@
 //! headers it alone sets: `X-Forwarded-User` (the `sub`), `X-Forwarded-Email`,
 //! `X-Forwarded-Roles` (comma list) and `X-Monban-Token` (the access token, which the app may
 //! verify itself; it verified at sign-in, and the gate passes it only for the person its sealed
-//! cookie names). It also answers forward-auth subrequests for a proxy that is already
-//! there.
+//! cookie names), renewing that token at monban when it expires ([`renewal`]). It also answers
+//! forward-auth subrequests for a proxy that is already there.
 //!
 //! Like monban it stores nothing: any instance serves any request, and while monban is briefly
 //! down everyone already signed in keeps working (only signing in needs monban).
@@ -27,11 +27,12 @@ pub mod config;
 mod handlers;
 pub mod headers;
 pub mod proxy;
+mod renewal;
 pub mod session;
 
 pub use app::server;
 pub use config::GateConfig;
-use headers::{Hop, Identity};
+use headers::Hop;
 use session::GateCookies;
 
 /// Where the gate starts a sign-in (`?rd=` where to return).
@@ -87,21 +88,6 @@ impl Gate {
 
     fn now(&self) -> u64 {
         self.clock.now()
-    }
-
-    /// The signed-in person of this request, if any: the sealed person of the gate's cookie,
-    /// with monban's access token from the token cookie, which must be the very token that
-    /// verified for that person at the callback ([`session::token_hash`]): a token cookie swapped
-    /// for another person's, or garbage, is no one.
-    fn signed_in(&self, req: &HttpRequest) -> Option<Identity> {
-        let person = session::person(req, &self.cookies, &self.sealer, self.now())?;
-        let token = req.cookie(self.cookies.token)?.value().to_string();
-        (session::token_hash(&token) == person.token).then_some(Identity {
-            sub: person.sub,
-            email: person.email,
-            roles: person.roles,
-            token,
-        })
     }
 
     /// What the gate knows of the way `req` came.

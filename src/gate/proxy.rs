@@ -4,7 +4,8 @@
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
-use awc::error::{ConnectError, SendRequestError};
+use actix_ws::CloseCode;
+use awc::error::{ConnectError, SendRequestError, WsClientError};
 use futures_util::{SinkExt, StreamExt};
 use url::Url;
 
@@ -62,8 +63,14 @@ async fn send_without_body(
     }
 }
 
-/// Forwards a websocket: the browser's upgrade is accepted once the app accepted its own, then
-/// every frame is passed on until either side closes.
+/// The largest websocket frame the gate carries, either way: Jupyter's own bound is Tornado's
+/// 10 MiB message; a message sent in fragments may be larger, each fragment up to this.
+pub const MAX_WEBSOCKET_FRAME: usize = 32 * 1024 * 1024;
+
+/// Forwards a websocket: the browser's upgrade is accepted once the app accepted its own, with the
+/// subprotocol the app chose, then every frame (fragments as fragments) is passed on until either
+/// side closes, and its close code with it. The app's refusal reaches the browser with the app's
+/// status.
 pub async fn websocket(
     client: &awc::Client,
     url: String,
@@ -72,24 +79,39 @@ pub async fn websocket(
     payload: web::Payload,
 ) -> HttpResponse {
     let ws_url = url.replacen("http", "ws", 1);
-    let mut connect = client.ws(ws_url);
+    let mut connect = client.ws(ws_url).max_frame_size(MAX_WEBSOCKET_FRAME);
     for (name, value) in &headers {
         connect = connect.set_header(name.clone(), value.clone());
     }
-    if let Some(protocols) = req.headers().get("sec-websocket-protocol") {
-        connect = connect.set_header("sec-websocket-protocol", protocols.clone());
+    if let Some(protocols) = req.headers().get(header::SEC_WEBSOCKET_PROTOCOL) {
+        connect = connect.set_header(header::SEC_WEBSOCKET_PROTOCOL, protocols.clone());
     }
-    let Ok((_, app)) = connect.connect().await else {
-        return HttpResponse::BadGateway().body("The application refused the websocket.");
+    let (answer, app) = match connect.connect().await {
+        Ok(connected) => connected,
+        Err(WsClientError::InvalidResponseStatus(status)) => {
+            return HttpResponse::build(status).body("The application refused the websocket.");
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the app did not accept the websocket");
+            return HttpResponse::BadGateway()
+                .body("The application did not answer the websocket.");
+        }
     };
-    let Ok((response, browser, from_browser)) = actix_ws::handle(req, payload) else {
+    let chosen = (answer.headers().get(header::SEC_WEBSOCKET_PROTOCOL))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let protocols: Vec<&str> = chosen.as_deref().into_iter().collect();
+    let Ok((response, browser, from_browser)) =
+        actix_ws::handle_with_protocols(req, payload, &protocols)
+    else {
         return HttpResponse::BadRequest().body("Not a websocket upgrade.");
     };
+    let from_browser = from_browser.max_frame_size(MAX_WEBSOCKET_FRAME);
     actix_web::rt::spawn(pump(browser, from_browser, app));
     response
 }
 
-/// Passes frames both ways until either side closes or fails.
+/// Passes frames both ways until either side closes or fails; a close frame crosses with its code.
 async fn pump<A>(
     mut browser: actix_ws::Session,
     mut from_browser: actix_ws::MessageStream,
@@ -99,37 +121,57 @@ async fn pump<A>(
         + futures_util::Sink<awc::ws::Message>
         + Unpin,
 {
-    use actix_ws::Message;
-    use awc::ws::Frame;
     loop {
         tokio::select! {
             message = from_browser.next() => {
-                let Some(Ok(message)) = message else { break };
-                let closing = matches!(message, Message::Close(_));
+                let Some(Ok(message)) = message else {
+                    // The browser went away without a close frame: 1001 "going away" to the app.
+                    let _ = app.send(going_away()).await;
+                    break;
+                };
+                let closing = matches!(message, actix_ws::Message::Close(_));
                 if app.send(message).await.is_err() || closing {
                     break;
                 }
             }
             frame = app.next() => {
-                let sent = match frame {
-                    Some(Ok(Frame::Text(text))) => match std::str::from_utf8(&text) {
-                        Ok(text) => browser.text(text.to_string()).await,
-                        Err(_) => break,
-                    },
-                    Some(Ok(Frame::Binary(bytes))) => browser.binary(bytes).await,
-                    Some(Ok(Frame::Ping(bytes))) => browser.ping(&bytes).await,
-                    Some(Ok(Frame::Pong(bytes))) => browser.pong(&bytes).await,
-                    Some(Ok(Frame::Close(reason))) => {
-                        let _ = browser.close(reason).await;
-                        break;
-                    }
-                    Some(Ok(Frame::Continuation(_))) => Ok(()),
-                    _ => break,
+                let Some(Ok(frame)) = frame else {
+                    let _ = browser.close(Some(CloseCode::Away.into())).await;
+                    break;
                 };
-                if sent.is_err() {
+                if let awc::ws::Frame::Close(reason) = frame {
+                    let _ = browser.close(reason).await;
+                    break;
+                }
+                if to_browser(&mut browser, frame).await.is_err() {
                     break;
                 }
             }
         }
+    }
+}
+
+/// A close frame saying the other side went away (1001).
+fn going_away() -> awc::ws::Message {
+    awc::ws::Message::Close(Some(CloseCode::Away.into()))
+}
+
+/// One frame of the app's, to the browser as it came (a fragment as a fragment).
+async fn to_browser(
+    browser: &mut actix_ws::Session,
+    frame: awc::ws::Frame,
+) -> Result<(), actix_ws::Closed> {
+    use awc::ws::Frame;
+    match frame {
+        Frame::Text(text) => match std::str::from_utf8(&text) {
+            Ok(text) => browser.text(text.to_string()).await,
+            // Not UTF-8: the app broke the protocol; end the socket.
+            Err(_) => Err(actix_ws::Closed),
+        },
+        Frame::Binary(bytes) => browser.binary(bytes).await,
+        Frame::Continuation(item) => browser.continuation(item).await,
+        Frame::Ping(bytes) => browser.ping(&bytes).await,
+        Frame::Pong(bytes) => browser.pong(&bytes).await,
+        Frame::Close(reason) => browser.clone().close(reason).await,
     }
 }

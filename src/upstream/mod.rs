@@ -13,11 +13,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use openidconnect::core::{CoreAuthPrompt, CoreClient, CoreProviderMetadata, CoreResponseType};
+use openidconnect::core::{
+    CoreAuthPrompt, CoreClient, CoreErrorResponseType, CoreProviderMetadata, CoreResponseType,
+};
 use openidconnect::{
     AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
     EndpointNotSet, EndpointSet, LoginHint, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse,
 };
 use url::Url;
 
@@ -259,15 +261,16 @@ impl Upstream {
         Ok(self.sign_in(code, pkce_verifier, nonce, now).await?.0)
     }
 
-    /// [`Upstream::exchange`], also returning the access token (`monban gate` passes monban's to
-    /// the app it guards).
+    /// [`Upstream::exchange`], also returning the tokens as the provider issued them (`monban gate`
+    /// passes monban's access token to the app it guards, renews it with the refresh token, and
+    /// signs out with the ID token as the hint).
     pub async fn sign_in(
         &self,
         code: &str,
         pkce_verifier: &str,
         nonce: &str,
         now: u64,
-    ) -> Result<(Identity, String), UpstreamError> {
+    ) -> Result<(Identity, Issued), UpstreamError> {
         let (metadata, keys) = self.metadata(false, now).await?;
         let issuer = metadata.issuer().as_str().to_string();
         let response = self
@@ -277,18 +280,10 @@ impl Upstream {
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
             .request_async(&outbound::oidc_client(self.http.http()?))
             .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r) => {
-                    UpstreamError::Refused(r.error().to_string())
-                }
-                RequestTokenError::Request(e) => UpstreamError::Unreachable(e.to_string()),
-                other => UpstreamError::BadResponse(other.to_string()),
-            })?;
-        let id_token = response
-            .id_token()
-            .ok_or_else(|| UpstreamError::BadResponse("no id_token in the response".into()))?
-            .to_string();
-        let access_token = response.access_token().secret().clone();
+            .map_err(token_error)?;
+        let issued = Issued::of(&response);
+        let id_token = (issued.id_token.clone())
+            .ok_or_else(|| UpstreamError::BadResponse("no id_token in the response".into()))?;
         let verify = |keys: &KeySet| {
             id_token::verify(
                 keys,
@@ -307,7 +302,59 @@ impl Upstream {
             }
             other => other.map_err(|e| UpstreamError::InvalidIdToken(e.to_string())),
         }?;
-        Ok((identity, access_token))
+        Ok((identity, issued))
+    }
+
+    /// Redeems `refresh_token` at the token endpoint for fresh tokens. The caller checks what it
+    /// uses of them (the gate verifies the access token and that it names the same person).
+    pub async fn refresh(&self, refresh_token: &str, now: u64) -> Result<Issued, UpstreamError> {
+        let (metadata, _) = self.metadata(false, now).await?;
+        let response = self
+            .client(metadata)
+            .exchange_refresh_token(&RefreshToken::new(refresh_token.to_string()))
+            .map_err(|e| UpstreamError::BadResponse(e.to_string()))?
+            .request_async(&outbound::oidc_client(self.http.http()?))
+            .await
+            .map_err(token_error)?;
+        Ok(Issued::of(&response))
+    }
+}
+
+/// The tokens of a token response, as issued.
+#[derive(Clone)]
+pub struct Issued {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token, if one was issued.
+    pub refresh_token: Option<String>,
+    /// The ID token, if one was issued.
+    pub id_token: Option<String>,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Issued([redacted])")
+    }
+}
+
+impl Issued {
+    fn of(response: &openidconnect::core::CoreTokenResponse) -> Self {
+        Self {
+            access_token: response.access_token().secret().clone(),
+            refresh_token: response.refresh_token().map(|t| t.secret().clone()),
+            id_token: response.id_token().map(ToString::to_string),
+        }
+    }
+}
+
+/// A failed call of the token endpoint, in the login page's terms.
+fn token_error<E: std::error::Error + 'static>(
+    e: RequestTokenError<E, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
+) -> UpstreamError {
+    match e {
+        RequestTokenError::ServerResponse(r) => UpstreamError::Refused(r.error().to_string()),
+        RequestTokenError::Request(e) => UpstreamError::Unreachable(e.to_string()),
+        other => UpstreamError::BadResponse(other.to_string()),
     }
 }
 

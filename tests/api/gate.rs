@@ -74,11 +74,23 @@ pub(crate) fn start_app() -> String {
 
 /// monban with a `notebooks` client for a gate at `gate_url`, ada holding several roles.
 pub(crate) async fn monban_for(gate_url: &str) -> TestApp {
+    monban_with(gate_url, false).await
+}
+
+/// [`monban_for`], on a clock the test moves when `manual_clock`.
+pub(crate) async fn monban_with(gate_url: &str, manual_clock: bool) -> TestApp {
     let client = format!(
         "[[clients]]\nid = \"notebooks\"\nname = \"Notebooks\"\nsecret = \"{GATE_SECRET}\"\n\
-         redirect_uris = [\"{gate_url}/_monban/callback\"]\n"
+         redirect_uris = [\"{gate_url}/_monban/callback\"]\n\
+         post_logout_redirect_uris = [\"{gate_url}/\"]\n"
     );
-    TestApp::builder()
+    let builder = TestApp::builder();
+    let builder = if manual_clock {
+        builder.manual_clock()
+    } else {
+        builder
+    };
+    builder
         .mock_google(monban::dev::mock_upstream::Fault::None)
         .more_clients(&client)
         .env(&[

@@ -112,6 +112,18 @@ async fn the_app_sees_where_a_request_came_from_as_the_gate_knows_it() {
 }
 
 #[tokio::test]
+async fn the_app_sees_the_gates_public_host_never_the_clients() {
+    let (monban, gate) = gated().await;
+    sign_in(&monban, &gate.url, "/hello", "ada").await;
+    let body = echoed(&monban, &gate.url, &[("Host", "evil.example")]).await;
+    let gate_host = gate.url.trim_start_matches("http://");
+    assert_eq!(
+        as_cgi_reads(&body["headers"], "host"),
+        [("host", gate_host)]
+    );
+}
+
+#[tokio::test]
 async fn the_token_passed_on_is_the_sealed_persons_or_no_one_is_signed_in() {
     let app = start_app();
     let port = free_port();
@@ -273,6 +285,8 @@ async fn a_websocket_only_from_the_gates_pages_and_a_sign_out_only_by_its_button
         .await
         .unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    // Every cookie of the gate's is cleared: the person, and monban's access, refresh and ID
+    // tokens, and a sign-in in flight.
     let cleared = out.headers().get_all(SET_COOKIE).iter().count();
-    assert_eq!(cleared, 3);
+    assert_eq!(cleared, 5);
 }

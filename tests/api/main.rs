@@ -12,6 +12,7 @@ mod deploy;
 mod exchange;
 mod faults;
 mod gate;
+mod gate_day;
 mod gate_hostile;
 mod gate_nginx;
 mod hardening;

@@ -1,0 +1,132 @@
+//! Who a request of the gate is for: the sealed person with the access token that belongs to them,
+//! and, once that token has expired, the same person with a token renewed at monban, server to
+//! server, on the first request that needs it (a page load, an XHR or a websocket upgrade alike).
+//! The response to that request carries the renewed cookies.
+//!
+//! monban decides whether the person may go on (its refresh bounds, sign-out times, allow-list
+//! and roles); the gate checks that the renewed token verifies and names the same person, whose
+//! roles and address it then takes from the token. A refused renewal ends the gate's session:
+//! its cookies are cleared, page loads go to sign in and other requests get 401.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::Cookie;
+
+use super::Gate;
+use super::headers::Identity;
+use super::session::{self, GatePerson, token_hash};
+use crate::session::seal::Purpose;
+use crate::upstream::Issued;
+
+/// Who a request is for, and the cookies its response must carry (renewed, or cleared).
+#[derive(Debug, Default)]
+pub struct Visit {
+    /// The signed-in person, if any.
+    pub person: Option<Identity>,
+    /// Cookies to set on the response.
+    pub cookies: Vec<Cookie<'static>>,
+}
+
+impl Gate {
+    /// The person of `req` at the gate's time, renewing monban's access token first when it has
+    /// expired. A token cookie that is not the sealed person's (swapped for another person's, or
+    /// garbage) is no one.
+    pub(super) async fn visit(&self, req: &HttpRequest) -> Visit {
+        let now = self.now();
+        let Some(person) = session::person(req, &self.cookies, &self.sealer, now) else {
+            return Visit::default();
+        };
+        let Some(token) = req
+            .cookie(self.cookies.token)
+            .map(|c| c.value().to_string())
+        else {
+            return Visit::default();
+        };
+        if token_hash(&token) != person.token {
+            return Visit::default();
+        }
+        // `exp` 0: a cookie sealed before renewals, which ends with its token.
+        if person.exp == 0 || now < person.exp {
+            return Visit {
+                person: Some(person.with_token(token)),
+                cookies: Vec::new(),
+            };
+        }
+        let refresh = req
+            .cookie(self.cookies.refresh)
+            .map(|c| c.value().to_string());
+        match self.renew(&person, refresh.as_deref(), now).await {
+            Some((renewed, issued)) => Visit {
+                cookies: self.session_cookies(&renewed, &issued, now),
+                person: Some(renewed.with_token(issued.access_token)),
+            },
+            None => Visit {
+                person: None,
+                cookies: (self.cookies.names().into_iter())
+                    .map(|name| self.cookies.removal(name))
+                    .collect(),
+            },
+        }
+    }
+
+    /// monban's fresh tokens for `person`, if monban still admits them and the new access token
+    /// verifies and names them.
+    async fn renew(
+        &self,
+        person: &GatePerson,
+        refresh: Option<&str>,
+        now: u64,
+    ) -> Option<(GatePerson, Issued)> {
+        let issued = match self.monban.refresh(refresh?, now).await {
+            Ok(issued) => issued,
+            Err(e) => {
+                tracing::info!(error = %e, "monban did not renew the sign-in");
+                return None;
+            }
+        };
+        let claims = self
+            .verifier()
+            .await
+            .ok()?
+            .verify(&issued.access_token)
+            .await;
+        let claims = claims
+            .inspect_err(|e| tracing::warn!(error = %e, "a renewed token did not verify"))
+            .ok()?;
+        if claims.sub != person.sub {
+            tracing::warn!("a renewed token names someone else: the refresh cookie was swapped");
+            return None;
+        }
+        let renewed = GatePerson::of(claims, &issued.access_token, person.until);
+        Some((renewed, issued))
+    }
+
+    /// The cookies of a signed-in person: the sealed person, and monban's tokens beside it (the
+    /// refresh and ID tokens only when monban issued new ones), all until the person's `until`.
+    pub(super) fn session_cookies(
+        &self,
+        person: &GatePerson,
+        issued: &Issued,
+        now: u64,
+    ) -> Vec<Cookie<'static>> {
+        let cookies = &self.cookies;
+        let ttl = Some(std::time::Duration::from_secs(
+            person.until.saturating_sub(now),
+        ));
+        let sealed = self.sealer.seal(Purpose::Session, person, person.until);
+        let mut out = vec![
+            cookies.attributes.build(cookies.person, sealed, ttl),
+            (cookies.attributes).build(cookies.token, issued.access_token.clone(), ttl),
+        ];
+        if let Some(refresh) = &issued.refresh_token {
+            out.push(
+                cookies
+                    .attributes
+                    .build(cookies.refresh, refresh.clone(), ttl),
+            );
+        }
+        if let Some(id) = &issued.id_token {
+            out.push(cookies.attributes.build(cookies.id, id.clone(), ttl));
+        }
+        out
+    }
+}
