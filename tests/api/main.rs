@@ -18,6 +18,7 @@ mod gate_nginx;
 mod hardening;
 mod helpers;
 mod introspection;
+mod jupyter;
 mod keys;
 mod login;
 mod outbound;
