@@ -5,7 +5,9 @@ use std::net::TcpListener;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpServer};
 
-use super::{AUTH_PATH, CALLBACK_PATH, Gate, HEALTH_PATH, LOGOUT_PATH, START_PATH, handlers};
+use super::{
+    AUTH_PATH, CALLBACK_PATH, Gate, HEALTH_PATH, LOGOUT_PATH, START_PATH, forward_auth, handlers,
+};
 
 /// The gate's server on `listener` (not yet running).
 pub fn server(gate: Gate, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
@@ -17,11 +19,11 @@ pub fn server(gate: Gate, listener: TcpListener) -> anyhow::Result<actix_web::de
             .app_data(Data::new(
                 awc::Client::builder().disable_redirects().finish(),
             ))
-            .route(START_PATH, web::get().to(handlers::start))
+            .route(START_PATH, web::route().to(handlers::start))
             .route(CALLBACK_PATH, web::get().to(handlers::callback))
             .route(LOGOUT_PATH, web::get().to(handlers::logout_page))
             .route(LOGOUT_PATH, web::post().to(handlers::logout))
-            .route(AUTH_PATH, web::route().to(handlers::auth))
+            .route(AUTH_PATH, web::route().to(forward_auth::auth))
             .route(HEALTH_PATH, web::get().to(|| async { "ok" }))
             .default_service(web::to(handlers::app))
     })

@@ -7,7 +7,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::headers::{Identity, to_app};
+use super::kind::{is_navigation, is_script};
 use super::proxy::{forward, upstream_url, websocket};
+use super::renewal::Presence;
 use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS, RENEWAL_WINDOW_SECS};
 use super::{Gate, LOGOUT_PATH, START_PATH};
 use crate::http::pages::plain;
@@ -23,18 +25,52 @@ pub struct StartQuery {
     rd: Option<String>,
 }
 
-/// Leaves for monban's `/authorize`, with the sign-in in flight sealed into a cookie.
+/// Leaves for monban's `/authorize`, with the sign-in in flight sealed into a cookie. A session
+/// whose access token has expired (forward auth sends such requests here, with whatever method
+/// they had) is renewed instead, and the request goes back where it was (307: same method and
+/// body). A script without a session gets 401: a redirect to monban's pages would not help it.
 pub async fn start(req: HttpRequest, query: Query<StartQuery>, gate: Data<Gate>) -> HttpResponse {
-    // `rd` may be a path, or a URL on the gate's own origin (as forward auth sends it).
+    // `rd` may be a path, or a URL on the gate's own origin (as forward auth sends it); nginx
+    // passes the original request's as `X-Forwarded-Uri`.
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-uri")
+        .and_then(|v| v.to_str().ok());
     let rd = query
         .rd
         .as_deref()
+        .or(forwarded)
         .map(|rd| rd.strip_prefix(gate.config.origin()).unwrap_or(rd));
+    let return_to = safe_return_to(rd);
+    let mut cleared = Vec::new();
+    if matches!(gate.presence(&req), Presence::Renewable { .. }) {
+        let visit = gate.visit(&req).await;
+        if visit.person.is_some() {
+            let mut back = HttpResponse::TemporaryRedirect()
+                .insert_header((header::LOCATION, return_to))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish();
+            with_cookies(&mut back, &visit.cookies);
+            return back;
+        }
+        cleared = visit.cookies;
+    }
+    let mut response = if is_script(&req) {
+        HttpResponse::Unauthorized().body("Sign in first.")
+    } else {
+        leave_for_monban(&req, &gate, return_to).await
+    };
+    with_cookies(&mut response, &cleared);
+    response
+}
+
+/// The redirect to monban's `/authorize` for a new sign-in that returns to `return_to`.
+async fn leave_for_monban(req: &HttpRequest, gate: &Gate, return_to: String) -> HttpResponse {
     let login = GateLogin {
         state: random_token(),
         nonce: random_token(),
         verifier: random_token(),
-        return_to: safe_return_to(rd),
+        return_to,
     };
     let request = AuthorizationRequest {
         state: &login.state,
@@ -48,7 +84,7 @@ pub async fn start(req: HttpRequest, query: Query<StartQuery>, gate: Data<Gate>)
     let now = gate.now();
     let url = match gate.monban.authorization_url(&request, now).await {
         Ok(url) => url,
-        Err(e) => return unavailable(&req, &e.to_string()),
+        Err(e) => return unavailable(req, &e.to_string()),
     };
     let sealed = gate
         .sealer
@@ -211,31 +247,11 @@ fn same_origin(req: &HttpRequest, gate: &url::Url) -> bool {
     }
 }
 
-/// Forward auth (nginx `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`): 200 with the
-/// identity headers; not signed in, 401 (nginx), or a redirect to sign in when the proxy sends
-/// `X-Forwarded-Uri` (Traefik, Caddy); signed in but not allowed, 403.
-pub async fn auth(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
-    let visit = gate.visit(&req).await;
-    let mut response = match visit.person {
-        Some(person) if gate.config.admits(person.email.as_deref(), &person.roles) => {
-            let mut response = HttpResponse::Ok();
-            for (name, value) in person.headers() {
-                response.insert_header((name, value));
-            }
-            response.finish()
-        }
-        Some(_) => HttpResponse::Forbidden().body("not allowed"),
-        None => match forwarded_url(&req) {
-            Some(rd) => to_sign_in(&rd),
-            None => HttpResponse::Unauthorized().finish(),
-        },
-    };
-    with_cookies(&mut response, &visit.cookies);
-    response
-}
-
 /// `cookies` set on `response`.
-fn with_cookies(response: &mut HttpResponse, cookies: &[actix_web::cookie::Cookie<'static>]) {
+pub(super) fn with_cookies(
+    response: &mut HttpResponse,
+    cookies: &[actix_web::cookie::Cookie<'static>],
+) {
     for cookie in cookies {
         response
             .add_cookie(cookie)
@@ -293,26 +309,8 @@ async fn pass(
     }
 }
 
-/// The URL forward auth was asked about, from the proxy's `X-Forwarded-*` headers.
-fn forwarded_url(req: &HttpRequest) -> Option<String> {
-    let h = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let uri = h("x-forwarded-uri")?;
-    let host = h("x-forwarded-host")?;
-    let proto = h("x-forwarded-proto").unwrap_or("https");
-    Some(format!("{proto}://{host}{uri}"))
-}
-
-/// Whether a person is looking (a page load), so a redirect to sign in makes sense.
-fn is_navigation(req: &HttpRequest) -> bool {
-    let accepts_html = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    req.method() == actix_web::http::Method::GET && accepts_html
-}
-
-fn to_sign_in(rd: &str) -> HttpResponse {
+/// A redirect to the gate's sign-in, which returns to `rd`.
+pub(super) fn to_sign_in(rd: &str) -> HttpResponse {
     let target = format!(
         "{START_PATH}?{}",
         url::form_urlencoded::Serializer::new(String::new())
@@ -355,7 +353,8 @@ fn page(
         ))
 }
 
-fn refused(req: &HttpRequest, person: &Identity) -> HttpResponse {
+/// The 403 page: who is signed in, and that the app is not open to them.
+pub(super) fn refused(req: &HttpRequest, person: &Identity) -> HttpResponse {
     let who = person.email.as_deref().unwrap_or(&person.sub);
     page(
         req,

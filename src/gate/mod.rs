@@ -24,8 +24,10 @@ use crate::upstream::Upstream;
 
 mod app;
 pub mod config;
+mod forward_auth;
 mod handlers;
 pub mod headers;
+mod kind;
 pub mod proxy;
 mod renewal;
 pub mod session;

@@ -26,45 +26,75 @@ pub struct Visit {
     pub cookies: Vec<Cookie<'static>>,
 }
 
+/// What a request's cookies hold, before anything is asked of monban.
+#[derive(Debug)]
+pub enum Presence {
+    /// A person whose access token is still valid.
+    Fresh(Identity),
+    /// A person whose access token has expired, with the refresh token that may renew it.
+    Renewable {
+        /// The sealed person.
+        person: GatePerson,
+        /// monban's refresh token.
+        refresh: String,
+    },
+    /// No one (no cookie, a stale or tampered one, a token that is not the person's).
+    Nobody,
+}
+
 impl Gate {
-    /// The person of `req` at the gate's time, renewing monban's access token first when it has
-    /// expired. A token cookie that is not the sealed person's (swapped for another person's, or
-    /// garbage) is no one.
-    pub(super) async fn visit(&self, req: &HttpRequest) -> Visit {
+    /// Who `req`'s cookies name at the gate's time, without asking monban. A token cookie that is
+    /// not the sealed person's (swapped for another person's, or garbage) is no one.
+    pub(super) fn presence(&self, req: &HttpRequest) -> Presence {
         let now = self.now();
         let Some(person) = session::person(req, &self.cookies, &self.sealer, now) else {
-            return Visit::default();
+            return Presence::Nobody;
         };
         let Some(token) = req
             .cookie(self.cookies.token)
             .map(|c| c.value().to_string())
         else {
-            return Visit::default();
+            return Presence::Nobody;
         };
         if token_hash(&token) != person.token {
-            return Visit::default();
+            return Presence::Nobody;
         }
         // `exp` 0: a cookie sealed before renewals, which ends with its token.
         if person.exp == 0 || now < person.exp {
-            return Visit {
-                person: Some(person.with_token(token)),
-                cookies: Vec::new(),
-            };
+            return Presence::Fresh(person.with_token(token));
         }
-        let refresh = req
-            .cookie(self.cookies.refresh)
-            .map(|c| c.value().to_string());
-        match self.renew(&person, refresh.as_deref(), now).await {
-            Some((renewed, issued)) => Visit {
-                cookies: self.session_cookies(&renewed, &issued, now),
-                person: Some(renewed.with_token(issued.access_token)),
+        match req.cookie(self.cookies.refresh) {
+            Some(refresh) => Presence::Renewable {
+                person,
+                refresh: refresh.value().to_string(),
             },
-            None => Visit {
-                person: None,
-                cookies: (self.cookies.names().into_iter())
-                    .map(|name| self.cookies.removal(name))
-                    .collect(),
+            None => Presence::Nobody,
+        }
+    }
+
+    /// The person of `req`, renewing monban's access token first when it has expired.
+    pub(super) async fn visit(&self, req: &HttpRequest) -> Visit {
+        match self.presence(req) {
+            Presence::Fresh(person) => Visit {
+                person: Some(person),
+                cookies: Vec::new(),
             },
+            Presence::Nobody => Visit::default(),
+            Presence::Renewable { person, refresh } => {
+                let now = self.now();
+                match self.renew(&person, &refresh, now).await {
+                    Some((renewed, issued)) => Visit {
+                        cookies: self.session_cookies(&renewed, &issued, now),
+                        person: Some(renewed.with_token(issued.access_token)),
+                    },
+                    None => Visit {
+                        person: None,
+                        cookies: (self.cookies.names().into_iter())
+                            .map(|name| self.cookies.removal(name))
+                            .collect(),
+                    },
+                }
+            }
         }
     }
 
@@ -73,10 +103,10 @@ impl Gate {
     async fn renew(
         &self,
         person: &GatePerson,
-        refresh: Option<&str>,
+        refresh: &str,
         now: u64,
     ) -> Option<(GatePerson, Issued)> {
-        let issued = match self.monban.refresh(refresh?, now).await {
+        let issued = match self.monban.refresh(refresh, now).await {
             Ok(issued) => issued,
             Err(e) => {
                 tracing::info!(error = %e, "monban did not renew the sign-in");

@@ -392,3 +392,58 @@ async fn websockets_carry_what_a_notebook_sends() {
         other => panic!("{:?}", other.map(|(r, _)| r.status())),
     }
 }
+
+#[tokio::test]
+async fn behind_traefik_or_caddy_an_expired_session_renews_through_the_gates_start() {
+    let (monban, gate) = a_day().await;
+    let jar = set_cookies(&sign_in(&monban, &gate.url, "/hello", "ada").await);
+    later(&monban, &gate, 3600 + 5);
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // The proxy asks about an XHR saving a notebook, forwarding the browser's headers.
+    let asked = bare
+        .get(format!("{}/_monban/auth", gate.url))
+        .header("cookie", cookie_header(&jar))
+        .header("x-forwarded-method", "PUT")
+        .header("x-forwarded-proto", "http")
+        .header("x-forwarded-host", gate.url.trim_start_matches("http://"))
+        .header("x-forwarded-uri", "/api/contents/a.ipynb")
+        .header("x-requested-with", "XMLHttpRequest")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert!(
+        set_cookies(&asked).is_empty(),
+        "the auth endpoint never renews"
+    );
+    // The browser repeats the PUT at the gate's start, which renews and sends it back.
+    let start = location(&asked);
+    let renewed = bare
+        .put(format!(
+            "{}{}?{}",
+            gate.url,
+            start.path(),
+            start.query().unwrap()
+        ))
+        .header("cookie", cookie_header(&jar))
+        .header("x-requested-with", "XMLHttpRequest")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renewed.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(location(&renewed).path(), "/api/contents/a.ipynb");
+    let mut jar = jar;
+    jar.extend(set_cookies(&renewed));
+    let again = bare
+        .get(format!("{}/_monban/auth", gate.url))
+        .header("cookie", cookie_header(&jar))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["x-forwarded-user"], "mock-ada");
+}

@@ -1,16 +1,20 @@
 //! The gate as forward auth behind Debian's nginx (`auth_request`), configured as docs/gate.md
-//! shows: nginx asks `/_monban/auth` before every request, sends people without a session to
-//! sign in, and passes the identity headers on to the app.
+//! shows: nginx asks `/_monban/auth` before every request, sends page loads without a session to
+//! sign in and tells scripts 401, renews an expired session on the way, shows a refused person
+//! the gate's page, and passes the identity headers on to the app.
 //!
 //! Without nginx (`apt-get install nginx`) the test says so and passes, except under CI.
 
 use std::path::Path;
 
+use std::sync::atomic::Ordering;
+
 use reqwest::StatusCode;
+use reqwest::header::ACCEPT;
 use tokio::process::Command;
 
-use crate::gate::{echoed, monban_for, sign_in, start_app, start_gate};
-use crate::helpers::{free_port, spawn_until};
+use crate::gate::{echoed, monban_with, sign_in, start_app, start_gate};
+use crate::helpers::{free_port, location, spawn_until};
 
 const NGINX: &str = "/usr/sbin/nginx";
 
@@ -57,12 +61,26 @@ fn server_block(gate_port: u16, app: &str) -> String {
       proxy_set_header Content-Length "";
       proxy_set_header Host $http_host;
     }}
+    # No session, or an expired one: the gate renews it and sends the request back, sends a page
+    # load to sign in, or tells a script 401.
     location @sign_in {{
-      return 302 /_monban/start?rd=$request_uri;
+      rewrite ^ /_monban/start? break;
+      proxy_pass http://127.0.0.1:{gate_port};
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-Uri $request_uri;
+    }}
+    # Signed in, but not allowed: the gate's page saying so, in the person's language (403).
+    location @refused {{
+      rewrite ^ /_monban/auth? break;
+      proxy_pass http://127.0.0.1:{gate_port};
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header Host $http_host;
     }}
     location / {{
       auth_request /_monban_auth;
       error_page 401 = @sign_in;
+      error_page 403 = @refused;
       auth_request_set $user $upstream_http_x_forwarded_user;
       auth_request_set $email $upstream_http_x_forwarded_email;
       auth_request_set $roles $upstream_http_x_forwarded_roles;
@@ -98,8 +116,8 @@ async fn nginx_asks_the_gate_before_every_request() {
     let (port, gate_port) = (free_port(), free_port());
     // The gate's public URL is nginx's: its cookies and callback live on the app's host.
     let public = format!("http://127.0.0.1:{port}");
-    let monban = monban_for(&public).await;
-    start_gate(&monban, gate_port, &public, &app);
+    let monban = monban_with(&public, true).await;
+    let clock = start_gate(&monban, gate_port, &public, &app).clock;
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("nginx.conf");
     std::fs::write(&conf, nginx_conf(dir.path(), port, gate_port, &app)).unwrap();
@@ -135,7 +153,8 @@ async fn nginx_asks_the_gate_before_every_request() {
             .as_str()
             .is_some_and(|t| t.len() > 100)
     );
-    // Without the gate's cookie: sent to sign in, and the forged header never arrives.
+    // Without the gate's cookie: a page load is sent to sign in at monban, a script gets 401, and
+    // the forged header never arrives.
     let stranger = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -143,10 +162,73 @@ async fn nginx_asks_the_gate_before_every_request() {
     let response = stranger
         .get(format!("{public}/hello"))
         .header("X-Forwarded-User", "root")
+        .header(ACCEPT, "text/html")
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::FOUND);
-    let to = response.headers()["location"].to_str().unwrap();
-    assert!(to.ends_with("/_monban/start?rd=/hello"), "{to}");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&response)
+            .as_str()
+            .starts_with(&format!("{}/authorize", monban.issuer))
+    );
+    let xhr = stranger
+        .put(format!("{public}/api/contents/a.ipynb"))
+        .header("X-Requested-With", "XMLHttpRequest")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xhr.status(), StatusCode::UNAUTHORIZED);
+
+    // Past the access token's lifetime, a save (an XHR PUT) is renewed at the gate and sent
+    // back (307, with its body), then reaches the app.
+    monban.advance_clock(3600 + 5);
+    clock.fetch_add(3600 + 5, Ordering::Relaxed);
+    let save = monban
+        .client
+        .put(format!("{public}/api/contents/a.ipynb"))
+        .header("X-Requested-With", "XMLHttpRequest")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(save.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(location(&save).path(), "/api/contents/a.ipynb");
+    let again = monban
+        .client
+        .put(format!("{public}/api/contents/a.ipynb"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+
+    // grace, signed in but without the app's role: the gate's page, in her language, with 403.
+    monban.sign_out().await;
+    let out = monban
+        .client
+        .post(format!("{public}/_monban/logout"))
+        .header("origin", &public)
+        // As the button's form posts it: an empty body, with its length (nginx speaks HTTP/1.0 to
+        // the gate, where a POST without a length is refused).
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    sign_in(&monban, &public, "/hello", "grace").await;
+    let refused = monban
+        .client
+        .get(format!("{public}/hello"))
+        .header(ACCEPT, "text/html")
+        .header("accept-language", "ja")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("<html") && page.contains("grace@lab.example.org"),
+        "{page}"
+    );
 }
