@@ -177,6 +177,53 @@ pub(crate) async fn sign_in(
     monban.client.get(callback).send().await.unwrap()
 }
 
+/// The cookies a response sets, by name (removals left out).
+pub(crate) fn set_cookies(response: &reqwest::Response) -> HashMap<String, String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().unwrap().split(';').next())
+        .filter_map(|c| c.split_once('='))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Whether a response clears the cookie `name`.
+pub(crate) fn clears(response: &reqwest::Response, name: &str) -> bool {
+    (response.headers().get_all(SET_COOKIE).iter())
+        .any(|v| v.to_str().unwrap().starts_with(&format!("{name}=;")))
+}
+
+/// The `Cookie` header of a browser holding `cookies`.
+pub(crate) fn cookie_header(cookies: &HashMap<String, String>) -> String {
+    let pairs: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.join("; ")
+}
+
+/// A browser with no cookie jar, redirects off.
+pub(crate) fn bare() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs out with the gate's button (its cookies cleared), then at monban.
+pub(crate) async fn sign_out_everywhere(monban: &TestApp, gate_url: &str) {
+    let out = monban
+        .client
+        .post(format!("{gate_url}/_monban/logout"))
+        .header("origin", gate_url)
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    monban.sign_out().await;
+}
+
 pub(crate) async fn echoed(monban: &TestApp, url: &str, extra: &[(&str, &str)]) -> Value {
     let mut request = monban.client.get(format!("{url}/hello"));
     for (k, v) in extra {

@@ -12,9 +12,12 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use awc::ws::{Frame, Message};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, SET_COOKIE};
+use reqwest::header::ACCEPT;
 
-use crate::gate::{RunningGate, monban_with, sign_in, start_app, start_gate};
+use crate::gate::{
+    RunningGate, bare, clears, cookie_header, monban_with, set_cookies, sign_in,
+    sign_out_everywhere, start_app, start_gate,
+};
 use crate::helpers::{TestApp, free_port, location};
 
 /// JupyterLab's kernel websocket subprotocol.
@@ -36,27 +39,6 @@ fn later(monban: &TestApp, gate: &RunningGate, secs: u64) {
     gate.clock.fetch_add(secs, Ordering::Relaxed);
 }
 
-/// The cookies a response sets, by name; a removal as an empty value.
-fn set_cookies(response: &reqwest::Response) -> HashMap<String, String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().unwrap().split(';').next())
-        .filter_map(|c| c.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// The `Cookie` header of a browser holding `cookies`.
-fn cookie_header(cookies: &HashMap<String, String>) -> String {
-    let pairs: Vec<String> = (cookies.iter())
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    pairs.join("; ")
-}
-
 // actix's runtime: the test's own websocket client (awc) runs on it.
 #[actix_web::test]
 async fn past_the_tokens_lifetime_every_kind_of_request_renews_without_a_new_sign_in() {
@@ -75,10 +57,7 @@ async fn past_the_tokens_lifetime_every_kind_of_request_renews_without_a_new_sig
         assert!(jar.contains_key(name), "{name} in {jar:?}");
     }
     let first_token = jar["monban_gate_token"].clone();
-    let bare = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let bare = bare();
 
     // An hour and a bit later: an XHR (a notebook's save) is renewed on the spot, the new
     // cookies come with its answer, and the app gets a fresh token for the same person.
@@ -152,10 +131,7 @@ async fn past_the_tokens_lifetime_every_kind_of_request_renews_without_a_new_sig
 async fn when_monban_refuses_the_renewal_the_gates_session_ends() {
     let (monban, gate) = a_day().await;
     let jar = set_cookies(&sign_in(&monban, &gate.url, "/hello", "ada").await);
-    let bare = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let bare = bare();
     // Past monban's refresh bounds (a refresh token unused for 14 days): no renewal.
     later(&monban, &gate, 15 * 24 * 3600);
     let xhr = bare
@@ -165,8 +141,7 @@ async fn when_monban_refuses_the_renewal_the_gates_session_ends() {
         .await
         .unwrap();
     assert_eq!(xhr.status(), StatusCode::UNAUTHORIZED);
-    let cleared = set_cookies(&xhr);
-    assert_eq!(cleared.get("monban_gate").map(String::as_str), Some(""));
+    assert!(clears(&xhr, "monban_gate"));
     let page = bare
         .get(format!("{}/tree", gate.url))
         .header("cookie", cookie_header(&jar))
@@ -182,14 +157,7 @@ async fn when_monban_refuses_the_renewal_the_gates_session_ends() {
 async fn a_refresh_cookie_swapped_for_another_persons_renews_no_one() {
     let (monban, gate) = a_day().await;
     let ada = set_cookies(&sign_in(&monban, &gate.url, "/hello", "ada").await);
-    monban
-        .client
-        .post(format!("{}/_monban/logout", gate.url))
-        .header("origin", &gate.url)
-        .send()
-        .await
-        .unwrap();
-    monban.sign_out().await;
+    sign_out_everywhere(&monban, &gate.url).await;
     let grace = set_cookies(&sign_in(&monban, &gate.url, "/hello", "grace").await);
     let mut forged = ada.clone();
     forged.insert(
@@ -398,10 +366,7 @@ async fn behind_traefik_or_caddy_an_expired_session_renews_through_the_gates_sta
     let (monban, gate) = a_day().await;
     let jar = set_cookies(&sign_in(&monban, &gate.url, "/hello", "ada").await);
     later(&monban, &gate, 3600 + 5);
-    let bare = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let bare = bare();
     // The proxy asks about an XHR saving a notebook, forwarding the browser's headers.
     let asked = bare
         .get(format!("{}/_monban/auth", gate.url))

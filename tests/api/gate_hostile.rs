@@ -2,36 +2,16 @@
 //! in any spelling, headers named in `Connection`, a token cookie that is not the person's, a
 //! websocket from another site's page, a sign-out nobody pressed.
 
-use std::collections::HashMap;
-
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, SET_COOKIE};
 use serde_json::Value;
 
-use crate::gate::{echoed, gated, monban_for, sign_in, start_app, start_gate};
+use crate::gate::{
+    bare, echoed, gated, monban_for, set_cookies, sign_in, sign_out_everywhere, start_app,
+    start_gate,
+};
 use crate::helpers::{free_port, location};
-
-/// The cookies a response sets, by name (removals left out).
-fn set_cookies(response: &reqwest::Response) -> HashMap<String, String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().unwrap().split(';').next())
-        .filter_map(|c| c.split_once('='))
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// A browser with no cookie jar, redirects off.
-fn bare() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 /// Every header the app received whose name a CGI-style server reads as `name`.
 fn as_cgi_reads<'a>(headers: &'a Value, name: &str) -> Vec<(&'a str, &'a str)> {
@@ -131,14 +111,7 @@ async fn the_token_passed_on_is_the_sealed_persons_or_no_one_is_signed_in() {
     let monban = monban_for(&gate_url).await;
     let gate = start_gate(&monban, port, &gate_url, &app);
     let ada = set_cookies(&sign_in(&monban, &gate.url, "/hello", "ada").await);
-    monban
-        .client
-        .post(format!("{}/_monban/logout", gate.url))
-        .header("origin", &gate.url)
-        .send()
-        .await
-        .unwrap();
-    monban.sign_out().await;
+    sign_out_everywhere(&monban, &gate.url).await;
     let grace = set_cookies(&sign_in(&monban, &gate.url, "/hello", "grace").await);
     let ask = |person: &str, token: &str| {
         bare()

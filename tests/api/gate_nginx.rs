@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use reqwest::header::ACCEPT;
 use tokio::process::Command;
 
-use crate::gate::{echoed, monban_with, sign_in, start_app, start_gate};
+use crate::gate::{echoed, monban_with, sign_in, sign_out_everywhere, start_app, start_gate};
 use crate::helpers::{free_port, location, spawn_until};
 
 const NGINX: &str = "/usr/sbin/nginx";
@@ -204,18 +204,7 @@ async fn nginx_asks_the_gate_before_every_request() {
     assert_eq!(again.status(), StatusCode::OK);
 
     // grace, signed in but without the app's role: the gate's page, in her language, with 403.
-    monban.sign_out().await;
-    let out = monban
-        .client
-        .post(format!("{public}/_monban/logout"))
-        .header("origin", &public)
-        // As the button's form posts it: an empty body, with its length (nginx speaks HTTP/1.0 to
-        // the gate, where a POST without a length is refused).
-        .header("content-length", "0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    sign_out_everywhere(&monban, &public).await;
     sign_in(&monban, &public, "/hello", "grace").await;
     let refused = monban
         .client
