@@ -10,7 +10,7 @@ use super::headers::{Identity, to_app};
 use super::kind::{is_navigation, is_script};
 use super::proxy::{forward, upstream_url, websocket};
 use super::renewal::Presence;
-use super::session::{GateLogin, GatePerson, LOGIN_TTL_SECS, RENEWAL_WINDOW_SECS};
+use super::session::{self, GateLogin, GatePerson, LOGIN_TTL_SECS, RENEWAL_WINDOW_SECS};
 use super::{Gate, LOGOUT_PATH, START_PATH};
 use crate::http::pages::plain;
 use crate::i18n::Locale;
@@ -114,9 +114,8 @@ pub async fn callback(
     gate: Data<Gate>,
 ) -> HttpResponse {
     let now = gate.now();
-    let login: Option<GateLogin> = req
-        .cookie(gate.cookies.login)
-        .and_then(|c| gate.sealer.open(Purpose::LoginState, c.value(), now).ok());
+    let login: Option<GateLogin> = session::cookie_value(&req, gate.cookies.login)
+        .and_then(|c| gate.sealer.open(Purpose::LoginState, c, now).ok());
     let (Some(login), Some(code)) = (login, query.code.as_deref()) else {
         if let Some(error) = &query.error {
             tracing::info!(error = error.as_str(), "monban did not sign the person in");
@@ -212,8 +211,8 @@ pub async fn logout(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
             "",
         );
     }
-    let hint = req.cookie(gate.cookies.id).map(|c| c.value().to_string());
-    let target = monban_logout(&gate, hint.as_deref());
+    let hint = session::cookie_value(&req, gate.cookies.id);
+    let target = monban_logout(&gate, hint);
     let mut response = HttpResponse::SeeOther();
     response.insert_header((header::LOCATION, target));
     for name in gate.cookies.names() {

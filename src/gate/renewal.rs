@@ -50,23 +50,20 @@ impl Gate {
         let Some(person) = session::person(req, &self.cookies, &self.sealer, now) else {
             return Presence::Nobody;
         };
-        let Some(token) = req
-            .cookie(self.cookies.token)
-            .map(|c| c.value().to_string())
-        else {
+        let Some(token) = session::cookie_value(req, self.cookies.token) else {
             return Presence::Nobody;
         };
-        if token_hash(&token) != person.token {
+        if token_hash(token) != person.token {
             return Presence::Nobody;
         }
         // `exp` 0: a cookie sealed before renewals, which ends with its token.
         if person.exp == 0 || now < person.exp {
-            return Presence::Fresh(person.with_token(token));
+            return Presence::Fresh(person.with_token(token.to_string()));
         }
-        match req.cookie(self.cookies.refresh) {
+        match session::cookie_value(req, self.cookies.refresh) {
             Some(refresh) => Presence::Renewable {
                 person,
-                refresh: refresh.value().to_string(),
+                refresh: refresh.to_string(),
             },
             None => Presence::Nobody,
         }

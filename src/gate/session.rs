@@ -149,6 +149,20 @@ pub fn person(
     sealer: &Sealer,
     now: u64,
 ) -> Option<GatePerson> {
-    let cookie = req.cookie(cookies.person)?;
-    sealer.open(Purpose::Session, cookie.value(), now).ok()
+    sealer
+        .open(Purpose::Session, cookie_value(req, cookies.person)?, now)
+        .ok()
+}
+
+/// The value of the cookie `name` as the request sent it. The gate's values are base64url and
+/// JWTs, never percent-encoded, so this reads them in place: actix's own `cookie()` percent-decodes
+/// every cookie of the request (the app's too) into new strings, about 5 % of the gate's CPU per
+/// proxied request when profiled.
+pub fn cookie_value<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
+    (req.headers().get_all(actix_web::http::header::COOKIE))
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| Cookie::parse(pair.trim()).ok())
+        .find(|c| c.name() == name)
+        .and_then(|c| c.value_raw())
 }
