@@ -20,7 +20,7 @@ use actix_web::HttpRequest;
 use actix_web::cookie::Cookie;
 use serde::{Deserialize, Serialize};
 
-use super::headers::Identity;
+use super::headers::{Identity, cookie_pairs};
 use crate::session::cookies::CookieNames;
 use crate::session::seal::{Purpose, Sealer};
 
@@ -154,15 +154,7 @@ pub fn person(
         .ok()
 }
 
-/// The value of the cookie `name` as the request sent it. The gate's values are base64url and
-/// JWTs, never percent-encoded, so this reads them in place: actix's own `cookie()` percent-decodes
-/// every cookie of the request (the app's too) into new strings, about 5 % of the gate's CPU per
-/// proxied request when profiled.
+/// The value of the gate's cookie `name`, as the request sent it ([`cookie_pairs`]).
 pub fn cookie_value<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
-    (req.headers().get_all(actix_web::http::header::COOKIE))
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| Cookie::parse(pair.trim()).ok())
-        .find(|c| c.name() == name)
-        .and_then(|c| c.value_raw())
+    cookie_pairs(req.headers()).find_map(|(n, value)| (n == name).then_some(value))
 }
