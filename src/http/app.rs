@@ -17,7 +17,7 @@ use super::handlers::{
 use super::middleware::rate_limit::limit;
 use super::middleware::request_log::log_request;
 use super::middleware::security_headers::security_headers;
-use super::middleware::size_limits::{form_config, reject_oversized};
+use super::middleware::size_limits::{MAX_FORM_BYTES, form_config, reject_oversized};
 use super::pages::STYLESHEET_PATH;
 use super::state::AppState;
 use crate::clock::Clock;
@@ -55,7 +55,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource(AUTHORIZE_PATH)
                 .wrap(limited())
-                .get(authorize::authorize),
+                .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
+                .get(authorize::authorize)
+                .post(authorize::authorize_post),
         )
         .service(
             web::resource(TOKEN_PATH)

@@ -49,6 +49,10 @@ pub struct AuthorizeQuery {
     pub login_hint: Option<String>,
     /// The API the access token is for (RFC 8707).
     pub resource: Option<String>,
+    /// A request object: refused with `request_not_supported`.
+    pub request: Option<String>,
+    /// A request object's URL: refused with `request_uri_not_supported`.
+    pub request_uri: Option<String>,
 }
 
 /// A validated `/authorize` request.
@@ -116,6 +120,18 @@ impl AuthorizeRequest {
                 error,
             }))
         };
+        // Request objects (OIDC Core §6) are refused, not ignored: their parameters would win over
+        // the query's, and fetching a `request_uri` would make monban a fetcher of any URL.
+        if q.request.is_some() {
+            return Err(fail(OAuthError::RequestNotSupported(
+                "monban does not take request objects: send the parameters in the query".into(),
+            )));
+        }
+        if q.request_uri.is_some() {
+            return Err(fail(OAuthError::RequestUriNotSupported(
+                "monban fetches no request_uri: send the parameters in the query".into(),
+            )));
+        }
         if q.response_type.as_deref() != Some("code") {
             return Err(fail(OAuthError::UnsupportedResponseType(
                 "only response_type=code is supported".into(),

@@ -48,6 +48,11 @@ pub struct Discovery {
     pub claims_supported: Vec<&'static str>,
     /// The `iss` parameter on authorization responses (RFC 9207).
     pub authorization_response_iss_parameter_supported: bool,
+    /// Request objects (`request=`) are refused with `request_not_supported`.
+    pub request_parameter_supported: bool,
+    /// `request_uri=` is refused with `request_uri_not_supported` (the default, when not said, is
+    /// that it is supported).
+    pub request_uri_parameter_supported: bool,
     /// Only the authorization code flow.
     pub response_types_supported: Vec<&'static str>,
     /// `sub` is the same for every client.
@@ -105,6 +110,8 @@ impl Discovery {
                 "act",
             ],
             authorization_response_iss_parameter_supported: true,
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
             response_types_supported: vec!["code"],
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: algorithms,

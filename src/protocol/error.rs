@@ -34,6 +34,12 @@ pub enum OAuthError {
     /// Only `response_type=code` exists here.
     #[error("unsupported_response_type")]
     UnsupportedResponseType(String),
+    /// A request object (`request=`): monban does not take them (OIDC Core §3.1.2.6).
+    #[error("request_not_supported")]
+    RequestNotSupported(String),
+    /// A request object by reference (`request_uri=`): monban fetches none (OIDC Core §3.1.2.6).
+    #[error("request_uri_not_supported")]
+    RequestUriNotSupported(String),
     /// The scope lacks `openid`.
     #[error("invalid_scope")]
     InvalidScope(String),
@@ -75,6 +81,8 @@ impl OAuthError {
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnsupportedGrantType(d)
             | OAuthError::UnsupportedResponseType(d)
+            | OAuthError::RequestNotSupported(d)
+            | OAuthError::RequestUriNotSupported(d)
             | OAuthError::InvalidScope(d)
             | OAuthError::LoginRequired(d)
             | OAuthError::AccessDenied(d)

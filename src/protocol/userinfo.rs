@@ -10,6 +10,23 @@ use super::error::OAuthError;
 use crate::config::Config;
 use crate::config::policy::Denial;
 
+/// The access token a request presents: in its `Authorization: Bearer` header or in its form body,
+/// exactly one of them (RFC 6750 §2: a client uses one method).
+pub fn presented_token<'t>(
+    header: Option<&'t str>,
+    body: Option<&'t str>,
+) -> Result<&'t str, OAuthError> {
+    match (header, body) {
+        (Some(token), None) | (None, Some(token)) => Ok(token),
+        (Some(_), Some(_)) => Err(OAuthError::InvalidRequest(
+            "the access token was sent twice (header and body): send it once".into(),
+        )),
+        (None, None) => Err(OAuthError::InvalidToken(
+            "no access token: send it as Authorization: Bearer".into(),
+        )),
+    }
+}
+
 /// The profile of `claims`' person under `config`, or why no profile is given.
 pub fn userinfo(config: &Config, claims: AccessClaims) -> Result<Value, OAuthError> {
     // A client's own token (client credentials) has no user to describe.
@@ -32,4 +49,23 @@ pub fn userinfo(config: &Config, claims: AccessClaims) -> Result<Value, OAuthErr
     let mut body = serde_json::to_value(profile).expect("a profile serializes");
     body["sub"] = claims.sub.into();
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_comes_in_the_header_or_the_body_once() {
+        assert_eq!(presented_token(Some("a"), None).unwrap(), "a");
+        assert_eq!(presented_token(None, Some("b")).unwrap(), "b");
+        assert!(matches!(
+            presented_token(Some("a"), Some("b")),
+            Err(OAuthError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            presented_token(None, None),
+            Err(OAuthError::InvalidToken(_))
+        ));
+    }
 }

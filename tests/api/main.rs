@@ -8,6 +8,7 @@ mod binary;
 mod bounds;
 mod browser;
 mod cloud_run;
+mod conformance;
 mod deploy;
 mod exchange;
 mod faults;

@@ -1,8 +1,9 @@
-//! `GET /authorize`: single sign-on when the session suffices, else "Sign in to <app>" with the
-//! button that leaves for Google (or straight to Google with `skip_sign_in_page`).
+//! `GET|POST /authorize` (OIDC Core §3.1.2.1: both): single sign-on when the session suffices,
+//! else "Sign in to <app>" with the button that leaves for Google (or straight to Google with
+//! `skip_sign_in_page`). A POST's form body is the same parameters, and is what a sign-in replays.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::web::{Data, Query};
+use actix_web::web::{Bytes, Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::see_other;
@@ -24,34 +25,54 @@ fn with_code(state: &AppState, url: &url::Url, remember: Option<Session>) -> Htt
     response
 }
 
-/// The authorization endpoint.
+/// The authorization endpoint, by GET.
 pub async fn authorize(
     req: HttpRequest,
     query: Query<AuthorizeQuery>,
     state: Data<AppState>,
 ) -> HttpResponse {
+    answer(&req, &query, req.query_string(), &state).await
+}
+
+/// The authorization endpoint, by POST: the parameters form-encoded in the body.
+pub async fn authorize_post(req: HttpRequest, body: Bytes, state: Data<AppState>) -> HttpResponse {
+    let form = std::str::from_utf8(&body).ok();
+    match form.map(|raw| (raw, Query::<AuthorizeQuery>::from_query(raw))) {
+        Some((raw, Ok(query))) => answer(&req, &query, raw, &state).await,
+        _ => bad_request(
+            &req,
+            &state,
+            "The form is not application/x-www-form-urlencoded parameters.",
+        ),
+    }
+}
+
+/// The 400 page for a request that names no registered client and redirect URI.
+fn bad_request(req: &HttpRequest, state: &AppState, message: &str) -> HttpResponse {
+    let frame = state.frame(req.headers());
+    let title = frame.t("bad-request-title", &[]);
+    let message = format!("{} {message}", frame.t("developer-detail", &[]));
+    refusal_page(StatusCode::BAD_REQUEST, &frame, &title, &message, &[])
+}
+
+/// The answer to `query` (whose parameters as sent are `raw`, replayed after a sign-in).
+async fn answer(
+    req: &HttpRequest,
+    query: &AuthorizeQuery,
+    raw: &str,
+    state: &AppState,
+) -> HttpResponse {
     let issuer = state.config.issuer_str();
-    let request = match AuthorizeRequest::parse(&query, &state.config.clients, &state.config.apis) {
+    let request = match AuthorizeRequest::parse(query, &state.config.clients, &state.config.apis) {
         Ok(request) => request,
-        Err(AuthorizeError::NoRedirect(message)) => {
-            let frame = state.frame(req.headers());
-            let title = frame.t("bad-request-title", &[]);
-            let message = format!("{} {message}", frame.t("developer-detail", &[]));
-            return refusal_page(StatusCode::BAD_REQUEST, &frame, &title, &message, &[]);
-        }
+        Err(AuthorizeError::NoRedirect(message)) => return bad_request(req, state, &message),
         Err(AuthorizeError::Redirect(r)) => return see_other(r.url(issuer).as_str()),
     };
     let now = state.now();
-    let session = state.session(&req, now);
-    match request.decide(
-        session.as_ref(),
-        req.query_string(),
-        &state.sealer,
-        &state.config,
-        now,
-    ) {
+    let session = state.session(req, now);
+    match request.decide(session.as_ref(), raw, &state.sealer, &state.config, now) {
         Outcome::ToClient(url) => see_other(url.as_str()),
-        Outcome::Code(url, remember) => with_code(&state, &url, remember),
+        Outcome::Code(url, remember) => with_code(state, &url, remember),
         Outcome::SignIn(path) if state.config.pages.skip_sign_in_page => see_other(&path),
         Outcome::SignIn(path) => {
             let frame = state.frame(req.headers());
