@@ -13,6 +13,7 @@ services = Services of { $org }
 sign-out = Sign out
 signed-out-title = You are signed out
 told-services = These services were told, and signed you out too: { $services }
+back-to-app = Back to { $app }
 not-reached-services = These services could not be reached: { $services }. You may stay signed in there until their own session ends; sign out there too, or ask the administrator.
 confirm-title = Sign out?
 confirm-message = Something asked to sign you out of { $org }. Sign out only if you asked for it.

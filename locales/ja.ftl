@@ -13,6 +13,7 @@ services = { $org } のサービス
 sign-out = サインアウト
 signed-out-title = サインアウトしました
 told-services = 次のサービスにもサインアウトを伝え、サインアウトされました：{ $services }
+back-to-app = { $app } に戻る
 not-reached-services = 次のサービスには連絡できませんでした：{ $services }。そのサービスのセッションが切れるまでサインインしたままになることがあります。そのサービスでもサインアウトするか、管理者に連絡してください。
 confirm-title = サインアウトしますか？
 confirm-message = { $org } からのサインアウトが求められました。ご自身で操作した場合だけサインアウトしてください。

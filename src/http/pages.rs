@@ -117,8 +117,13 @@ pub fn signed_out(frame: &Frame<'_>) -> String {
 }
 
 /// The page after a sign-out that told services (back-channel logout): which were told, which
-/// could not be reached (`told`: each service's name and whether it acknowledged).
-pub fn signed_out_told(frame: &Frame<'_>, told: &[(&str, bool)]) -> String {
+/// could not be reached (`told`: each service's name and whether it acknowledged), and a link
+/// `back` to the application a sign-out that named none came from (its name and URI).
+pub fn signed_out_told(
+    frame: &Frame<'_>,
+    told: &[(&str, bool)],
+    back: Option<(&str, &str)>,
+) -> String {
     let title = frame.t("signed-out-title", &[]);
     let names = |delivered: bool| {
         told.iter()
@@ -134,6 +139,14 @@ pub fn signed_out_told(frame: &Frame<'_>, told: &[(&str, bool)]) -> String {
             let line = frame.t(id, &[("services", &services)]);
             body.push_str(&format!("<p>{}</p>\n", text(&line)));
         }
+    }
+    if let Some((app, uri)) = back {
+        let label = frame.t("back-to-app", &[("app", app)]);
+        body.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p>\n",
+            attr(uri),
+            text(&label)
+        ));
     }
     body.push_str(&google_button(frame, "/login"));
     layout(frame, &title, &body)

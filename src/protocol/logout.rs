@@ -7,9 +7,11 @@
 //! none (any page can link to `/logout`), gets the confirmation page (§6). The page's form
 //! carries a [`SignOutProof`] sealed to the session, which only monban's own pages hold, so a
 //! form posted from elsewhere (a sibling host's no-referrer form sends `Origin: null`) asks again
-//! instead of signing anyone out. The browser is sent back only to a URI that provably belongs to
-//! one client: registered for the hint's `aud` or the `client_id`, or, when neither is given,
-//! registered by exactly one client; otherwise it lands on monban's own signed-out page.
+//! instead of signing anyone out. The browser is sent back only to a URI registered for the
+//! client the request names (the hint's `aud` or the `client_id`). A request that names none lands
+//! on monban's own signed-out page (RP-Initiated Logout §3: the RP's URI is never used then, as the
+//! OP test `oidcc-rp-initiated-logout-no-id-token-hint` checks); when exactly one client registered
+//! the URI it asked for, that page offers a link back, which the person follows or not.
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -72,6 +74,9 @@ pub struct LogoutRequest {
     pub target: String,
     /// The client that asks, by `client_id` or the hint's `aud`.
     pub client_id: Option<String>,
+    /// For a request that names no client: the application that registered the URI it asked for
+    /// (the only one), and that URI, offered as a link on the signed-out page.
+    pub link_back: Option<(String, String)>,
     /// Whose sign-in a valid `id_token_hint` names.
     pub hint: Option<Hinted>,
 }
@@ -127,50 +132,46 @@ impl LogoutRequest {
                     .ok_or("The application is not registered with this sign-in service.")
             })
             .transpose()?;
-        let target = match query.post_logout_redirect_uri.as_deref() {
-            None => None,
-            Some(raw) => registered(raw, client, clients)?,
-        };
-        let target = match target {
-            Some(mut uri) => {
-                if let Some(s) = &query.state {
-                    uri.query_pairs_mut().append_pair("state", s);
-                }
-                uri.to_string()
+        let with_state = |mut uri: Url| {
+            if let Some(s) = &query.state {
+                uri.query_pairs_mut().append_pair("state", s);
             }
-            None => HOME_PATH.to_string(),
+            uri.to_string()
+        };
+        let (target, link_back) = match (query.post_logout_redirect_uri.as_deref(), client) {
+            (None, _) => (HOME_PATH.to_string(), None),
+            (Some(raw), Some(client)) => (with_state(registered(raw, client)?), None),
+            (Some(raw), None) => (
+                HOME_PATH.to_string(),
+                sole_owner(raw, clients).map(|(owner, uri)| (owner.name.clone(), with_state(uri))),
+            ),
         };
         Ok(Self {
             target,
             client_id: client.map(|c| c.id.clone()),
+            link_back,
             hint: hint.map(|h| h.who),
         })
     }
 }
 
-/// `raw` as a URI that belongs to one client: registered for `client` when the request names one
-/// (else an error), or registered by exactly one client when it does not (else `None`: the
-/// signed-out page).
-fn registered(
-    raw: &str,
-    client: Option<&Client>,
-    clients: &[Client],
-) -> Result<Option<Url>, &'static str> {
-    let uri = Url::parse(raw).ok();
-    match client {
-        Some(client) => uri
-            .filter(|u| client.post_logout_redirect_uris.contains(u))
-            .map(Some)
-            .ok_or("The application asked to return to an address it has not registered."),
-        None => {
-            let Some(uri) = uri else {
-                return Ok(None);
-            };
-            let owners = clients
-                .iter()
-                .filter(|c| c.post_logout_redirect_uris.contains(&uri))
-                .count();
-            Ok((owners == 1).then_some(uri))
-        }
+/// `raw` as a URI registered for `client`, or why the request cannot be followed.
+fn registered(raw: &str, client: &Client) -> Result<Url, &'static str> {
+    Url::parse(raw)
+        .ok()
+        .filter(|u| client.post_logout_redirect_uris.contains(u))
+        .ok_or("The application asked to return to an address it has not registered.")
+}
+
+/// The one client that registered `raw` as a post-logout URI, and the URI; `None` when none did,
+/// or several (then the URI says nothing of who asks).
+fn sole_owner<'c>(raw: &str, clients: &'c [Client]) -> Option<(&'c Client, Url)> {
+    let uri = Url::parse(raw).ok()?;
+    let mut owners = clients
+        .iter()
+        .filter(|c| c.post_logout_redirect_uris.contains(&uri));
+    match (owners.next(), owners.next()) {
+        (Some(owner), None) => Some((owner, uri)),
+        _ => None,
     }
 }

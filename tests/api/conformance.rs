@@ -134,3 +134,46 @@ async fn oidcc_userinfo_post_body() {
         .unwrap();
     assert_eq!(garbage.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// `oidcc-rp-initiated-logout-no-id-token-hint`: a logout request with a registered
+/// `post_logout_redirect_uri` but neither `id_token_hint` nor `client_id` must not send the
+/// browser to that URI (RP-Initiated Logout §3: without them the OP cannot tell who asks). The
+/// person is still signed out, after confirming, and monban's page offers a link back; with the
+/// `client_id`, the same URI is followed.
+#[tokio::test]
+async fn oidcc_rp_initiated_logout_no_id_token_hint() {
+    let app = TestApp::builder().provider().spawn().await;
+    app.login_as("ada").await;
+    let wiki_out = format!("{CLIENT_ORIGIN}/wiki/signed-out");
+    let asked = app
+        .get(&format!(
+            "/logout?post_logout_redirect_uri={wiki_out}&state=s1"
+        ))
+        .await;
+    assert_eq!(asked.status(), StatusCode::OK, "a confirmation page");
+    let confirmed = app.press_sign_out(&asked.text().await.unwrap(), &[]).await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert!(
+        confirmed.headers().get(LOCATION).is_none(),
+        "not sent to the RP"
+    );
+    let page = confirmed.text().await.unwrap();
+    assert!(page.contains(r#"<a href=""#) && page.contains("Lab Wiki"));
+    let home = app.get("/").await.text().await.unwrap();
+    assert!(
+        !home.contains("You are signed in"),
+        "signed out all the same"
+    );
+    // Naming the client, the registered URI is followed (after the confirmation).
+    app.login_as("ada").await;
+    let asked = app
+        .get(&format!(
+            "/logout?client_id=wiki&post_logout_redirect_uri={wiki_out}&state=s2"
+        ))
+        .await;
+    let confirmed = app.press_sign_out(&asked.text().await.unwrap(), &[]).await;
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    let back = location(&confirmed);
+    assert_eq!(back.path(), "/wiki/signed-out");
+    assert_eq!(param(&back, "state").as_deref(), Some("s2"));
+}

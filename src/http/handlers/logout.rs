@@ -80,7 +80,7 @@ async fn answer(
                 .content_type("text/html; charset=utf-8")
                 .body(pages::confirm_sign_out(&state.frame(req.headers()), &form))
         }
-        session => sign_out(req, state, session, &request.target).await,
+        session => sign_out(req, state, session, request).await,
     }
 }
 
@@ -96,28 +96,34 @@ fn cross_site(req: &HttpRequest, issuer: &str) -> bool {
 
 /// Clears the session cookie, if the browser sent one, tells the clients that received codes in
 /// it (back-channel logout; once per sign-in at this instance, so a replayed cookie is no louder
-/// than the first sign-out), and goes to `target`; to monban's own page, that page says which
-/// services were told.
+/// than the first sign-out), and goes to the request's target; when that is monban's own page, it
+/// says which services were told and offers the link back, if any.
 async fn sign_out(
     req: &HttpRequest,
     state: &AppState,
     session: Option<Session>,
-    target: &str,
+    request: &LogoutRequest,
 ) -> HttpResponse {
     let told = match &session {
         Some(session) => tell_once(state, session).await,
         None => Vec::new(),
     };
-    let mut response = if target == HOME_PATH && !told.is_empty() {
+    let back = request.link_back.as_ref();
+    let mut response = if request.target == HOME_PATH && (!told.is_empty() || back.is_some()) {
         let told: Vec<(&str, bool)> = told
             .iter()
             .map(|t| (t.client.name.as_str(), t.delivered))
             .collect();
+        let back = back.map(|(app, uri)| (app.as_str(), uri.as_str()));
         HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
-            .body(pages::signed_out_told(&state.frame(req.headers()), &told))
+            .body(pages::signed_out_told(
+                &state.frame(req.headers()),
+                &told,
+                back,
+            ))
     } else {
-        super::see_other(target)
+        super::see_other(&request.target)
     };
     if req.cookie(state.cookies.session).is_some() {
         response
