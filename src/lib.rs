@@ -4,6 +4,7 @@
 //! The folders, each depending only on those above it:
 //!
 //! - [`clock`]: the time, read only by handlers and commands (everything below takes `now`);
+//! - [`once`]: an instance's bounded memory of keys seen once (spent codes, told sign-outs);
 //! - [`i18n`]: the pages' languages (Fluent catalogues) and choosing one per request;
 //! - [`jwks`]: other parties' public keys (Google's, clients'), each pinned to its algorithm;
 //! - [`outbound`]: every call to another server: no redirects, timeouts, size caps, one fetch at a
@@ -33,6 +34,7 @@ pub mod http;
 pub mod i18n;
 pub mod jwks;
 pub mod keys;
+pub mod once;
 pub mod outbound;
 pub mod protocol;
 pub mod session;

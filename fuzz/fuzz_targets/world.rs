@@ -42,6 +42,8 @@ pub struct World {
     pub upstream_discovery: String,
     pub upstream_jwks: String,
     pub upstream_id_token: String,
+    /// The instance's memory of redeemed codes.
+    pub spent_codes: monban::once::Once,
     /// Holds the keys and client file; kept reachable so the leak checker stays quiet.
     pub dir: tempfile::TempDir,
 }
@@ -52,6 +54,7 @@ impl World {
             tokens: &self.tokens,
             sealer: &self.sealer,
             config: &self.config,
+            spent_codes: &self.spent_codes,
         }
     }
 }
@@ -134,6 +137,7 @@ redirect_uris = ["http://127.0.0.1:9/spa/callback"]
         tokens: &tokens,
         sealer: &sealer,
         config: &config,
+        spent_codes: &monban::once::Once::default(),
     }
     .issue(&request, NOW)
     .unwrap();
@@ -170,6 +174,7 @@ redirect_uris = ["http://127.0.0.1:9/spa/callback"]
         upstream_discovery,
         upstream_jwks,
         upstream_id_token,
+        spent_codes: monban::once::Once::default(),
         dir,
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Nothing is stored for this: the sealed SSO session carries which clients those were
 //! ([`crate::session::Session::clients`], bounded) and its `sid`, which the ID tokens carry too.
-//! The one memory is an instance's list of sign-ins it already told about ([`RecentSignOuts`]),
+//! The one memory is an instance's list of sign-ins it already told about (a [`crate::once::Once`]),
 //! so that a replayed session cookie is no louder than the first sign-out.
 
 use std::time::Duration;
@@ -18,10 +18,8 @@ use crate::outbound::Outbound;
 use crate::tokens::Tokens;
 
 mod claims;
-mod recent;
 
 pub use claims::{LOGOUT_TOKEN_TTL_SECS, logout_claims, receivers};
-pub use recent::RecentSignOuts;
 
 /// Tells clients that a sign-in ended: mints their logout tokens and posts them, all at once.
 #[derive(Debug)]

@@ -9,11 +9,12 @@ use anyhow::Context;
 use super::cached_json::CachedJson;
 use super::limiter::RateLimit;
 use super::pages::Frame;
-use crate::backchannel::{Notifier, RecentSignOuts};
+use crate::backchannel::Notifier;
 use crate::clock::Clock;
 use crate::config::{Config, SealingSecret};
 use crate::i18n::Locale;
 use crate::keys::KeyStore;
+use crate::once::Once;
 use crate::outbound::{KeySets, Outbound};
 use crate::protocol::discovery::Discovery;
 use crate::protocol::grants::TokenService;
@@ -49,7 +50,9 @@ pub struct AppState {
     /// This instance's per-address counters for the login and token endpoints.
     pub rate_limit: RateLimit,
     /// The sign-ins this instance already told the services about.
-    pub recent_sign_outs: RecentSignOuts,
+    pub recent_sign_outs: Once,
+    /// The authorization codes this instance has redeemed, until they expire.
+    pub spent_codes: Once,
     /// The time, as handlers read it.
     pub clock: Clock,
 }
@@ -73,7 +76,8 @@ impl AppState {
             client_keys: KeySets::default(),
             cookies: CookieNames::new(config.issuer.scheme() == "https"),
             rate_limit: RateLimit::new(&config.rate_limit),
-            recent_sign_outs: RecentSignOuts::default(),
+            recent_sign_outs: Once::default(),
+            spent_codes: Once::default(),
             clock,
         })
     }
@@ -145,6 +149,7 @@ impl AppState {
             tokens: &self.tokens,
             sealer: &self.sealer,
             config: &self.config,
+            spent_codes: &self.spent_codes,
         }
     }
 }

@@ -13,7 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::authorize::CodeGrant;
+use super::authorize::{CODE_TTL_SECS, CodeGrant};
 use super::claims::{AccessClaims, IdClaims, Profile, access_claims, at_hash, service_claims};
 use super::error::OAuthError;
 use super::exchange::{ACCESS_TOKEN_TYPE, Exchange};
@@ -24,6 +24,7 @@ use super::token_request::{Grant, TokenRequest};
 use crate::audit::Event;
 use crate::config::policy::Denial;
 use crate::config::{Api, Client, Config, Secret};
+use crate::once::Once;
 use crate::session::Session;
 use crate::session::seal::{Purpose, SealError, Sealer};
 use crate::tokens::Tokens;
@@ -91,6 +92,8 @@ pub struct TokenService<'a> {
     pub sealer: &'a Sealer,
     /// Lifetimes, allow-list and roles.
     pub config: &'a Config,
+    /// The codes this instance has redeemed: a second redemption here is refused.
+    pub spent_codes: &'a Once,
 }
 
 impl TokenService<'_> {
@@ -155,6 +158,11 @@ impl TokenService<'_> {
             ));
         }
         pkce::check(grant.code_challenge.as_deref(), code_verifier)?;
+        // Spent only once the redemption is the client's own (its secret, redirect URI and PKCE
+        // verifier): a stranger holding the code cannot use it up.
+        if !(self.spent_codes).first(&code_id(code.expose()), now + CODE_TTL_SECS, now) {
+            return Err(OAuthError::InvalidGrant("the code was already used".into()));
+        }
         let api = grant_api(
             &self.config.apis,
             client,
@@ -388,6 +396,16 @@ impl TokenService<'_> {
             scope: access_scope,
         })
     }
+}
+
+/// What the memory of spent codes keeps of a code: the first 128 bits of its SHA-256 (a code is
+/// a few hundred bytes; the hash names it as well).
+fn code_id(code: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, code.as_bytes());
+    digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The audit entry of a token response.

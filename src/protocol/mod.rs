@@ -8,7 +8,7 @@
 //!  ───────────────        ───────                    ──────                         ──────
 //!  redirect ──────────▶  GET /authorize ───────▶  authorize::AuthorizeRequest::parse
 //!                                                  signed in (session cookie opens)?
-//!                                                    yes: code = seal(Code, grant, 60 s) ─┐
+//!                                                    yes: code = seal(Code, grant, 20 s) ─┐
 //!                                                    no:  303 /login?return_to=/authorize │
 //!                        GET /login ───────────▶  seal(LoginState: nonce, PKCE, binding) │
 //!                                                  303 to Google, state = that seal ─────▶ sign in

@@ -177,3 +177,35 @@ async fn oidcc_rp_initiated_logout_no_id_token_hint() {
     assert_eq!(back.path(), "/wiki/signed-out");
     assert_eq!(param(&back, "state").as_deref(), Some("s2"));
 }
+
+/// `oidcc-codereuse`: a code redeemed twice: the second redemption is `invalid_grant`. Without
+/// shared state this holds per instance (each remembers the codes it redeemed until they expire);
+/// the module presents the code again to the same provider at once.
+#[tokio::test]
+async fn oidcc_codereuse() {
+    let app = TestApp::builder().provider().spawn().await;
+    let (code, verifier) = app.code_for("wiki", "ada").await;
+    assert_eq!(app.redeem(&code, &verifier).await.status(), StatusCode::OK);
+    let again = app.redeem(&code, &verifier).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(body.get("access_token").is_none());
+}
+
+/// `oidcc-codereuse-30seconds`: the same, 30 seconds later: by then the code has expired
+/// everywhere (codes live 20 s), whichever instance is asked.
+#[tokio::test]
+async fn oidcc_codereuse_30seconds() {
+    let app = TestApp::builder().provider().manual_clock().spawn().await;
+    let (code, verifier) = app.code_for("wiki", "ada").await;
+    assert_eq!(app.redeem(&code, &verifier).await.status(), StatusCode::OK);
+    app.advance_clock(30);
+    let sibling = app.spawn_sibling().await;
+    for instance in [&app, &sibling] {
+        let again = instance.redeem(&code, &verifier).await;
+        assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = again.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_grant");
+    }
+}
