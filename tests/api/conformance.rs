@@ -209,3 +209,19 @@ async fn oidcc_codereuse_30seconds() {
         assert_eq!(body["error"], "invalid_grant");
     }
 }
+
+/// `oidcc-ensure-request-with-acr-values-succeeds`: a request with `acr_values` (a voluntary
+/// claim) succeeds. monban asserts no `acr` (docs/integrate.md says why: Google's ID token says
+/// nothing of how the person authenticated) and discovery lists no `acr_values_supported`.
+#[tokio::test]
+async fn oidcc_ensure_request_with_acr_values_succeeds() {
+    let app = TestApp::builder().provider().spawn().await;
+    assert!(app.discovery().await.get("acr_values_supported").is_none());
+    let (url, verifier) = app.authorize_url("wiki", "&acr_values=1+2");
+    let back = app.follow_to_client(&url, "ada").await;
+    let code = param(&back, "code").expect("a code");
+    let tokens: serde_json::Value = app.redeem(&code, &verifier).await.json().await.unwrap();
+    let id = crate::helpers::claims_of(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["sub"], "mock-ada");
+    assert!(id.get("acr").is_none());
+}
