@@ -75,6 +75,15 @@ pub struct Claims {
     /// Picture URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
+    /// Given name (Google's `given_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Family name (Google's `family_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Preferred language, a BCP 47 tag (Google's `locale`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// Roles from monban's configuration.
     #[serde(default)]
     pub roles: Vec<String>,

@@ -458,6 +458,9 @@ async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) 
         "email": user.email,
         "email_verified": user.email_verified,
         "name": user.name,
+        "given_name": user.name.split(' ').next(),
+        "family_name": user.name.split_once(' ').map(|(_, family)| family),
+        "locale": "en",
         "iat": now,
         "exp": now + 3600,
     });

@@ -14,46 +14,80 @@ use crate::config::policy::{self, Claimant, Denial};
 use crate::config::{Client, Config};
 use crate::session::{Session, random_token};
 
-/// The profile claims carried by ID tokens and `/userinfo` (access tokens carry the same fields,
-/// flat in [`AccessClaims`]).
+/// The profile claims carried by ID tokens and `/userinfo`, released by the scopes granted (OIDC
+/// Core §5.4): the address with `email`, the name and picture with `profile`. `roles` is monban's
+/// own claim and always comes. (Access tokens carry the same fields, flat in [`AccessClaims`],
+/// for the APIs that check them.)
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Profile {
-    /// Verified email address.
-    pub email: String,
-    /// Always true: unverified addresses never sign in.
-    pub email_verified: bool,
-    /// Display name.
+    /// Verified email address (`email` scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Always true where the address is given: unverified addresses never sign in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Display name (`profile` scope).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Picture URL.
+    /// Picture URL (`profile` scope).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
+    /// Given name (`profile` scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Family name (`profile` scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Preferred language (`profile` scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// Roles from the configuration.
     #[serde(default)]
     pub roles: Vec<String>,
 }
 
 impl Profile {
-    /// The profile of a signed-in user.
-    pub fn of(session: &Session) -> Self {
+    /// The profile of a signed-in user, as far as `scope` releases it.
+    pub fn of(session: &Session, scope: &str) -> Self {
         Self {
-            email: session.email.clone(),
-            email_verified: true,
+            email: Some(session.email.clone()),
+            email_verified: Some(true),
             name: session.name.clone(),
             picture: session.picture.clone(),
+            given_name: session.given_name.clone(),
+            family_name: session.family_name.clone(),
+            locale: session.locale.clone(),
             roles: session.roles.clone(),
         }
+        .released_by(scope)
     }
 
-    /// The profile an access token carries (for `/userinfo`).
+    /// The profile an access token carries (for `/userinfo`), as far as its scope releases it.
     pub fn of_access_token(claims: &AccessClaims) -> Self {
         Self {
-            email: claims.email.clone().unwrap_or_default(),
-            email_verified: claims.email_verified,
+            email: claims.email.clone(),
+            email_verified: Some(claims.email_verified),
             name: claims.name.clone(),
             picture: claims.picture.clone(),
+            given_name: claims.given_name.clone(),
+            family_name: claims.family_name.clone(),
+            locale: claims.locale.clone(),
             roles: claims.roles.clone(),
         }
+        .released_by(&claims.scope)
+    }
+
+    /// Only the claims `scope`'s standard scopes release.
+    fn released_by(mut self, scope: &str) -> Self {
+        let has = |wanted: &str| scope.split(' ').any(|s| s == wanted);
+        if !has("email") {
+            (self.email, self.email_verified) = (None, None);
+        }
+        if !has("profile") {
+            (self.name, self.picture) = (None, None);
+            (self.given_name, self.family_name, self.locale) = (None, None, None);
+        }
+        self
     }
 }
 
@@ -82,6 +116,9 @@ pub fn access_claims(
         email_verified: true,
         name: session.name.clone(),
         picture: session.picture.clone(),
+        given_name: session.given_name.clone(),
+        family_name: session.family_name.clone(),
+        locale: session.locale.clone(),
         roles: session.roles.clone(),
         hd: session.hosted_domain.clone(),
         act: None,
@@ -114,6 +151,9 @@ pub fn service_claims(
         email_verified: false,
         name: None,
         picture: None,
+        given_name: None,
+        family_name: None,
+        locale: None,
         roles: client.roles.clone(),
         hd: None,
         act: None,
@@ -193,6 +233,9 @@ mod tests {
             email: "ada@lab.example.org".into(),
             name: None,
             picture: None,
+            given_name: None,
+            family_name: None,
+            locale: None,
             roles: vec!["admin".into()],
             auth_time: 5,
             hosted_domain: None,

@@ -369,7 +369,7 @@ impl TokenService<'_> {
             nonce: nonce.map(str::to_string),
             at_hash: at_hash(self.tokens.keys().active().alg, &access_token),
             sid: Some(session.sid.clone()).filter(|s| !s.is_empty()),
-            profile: Profile::of(session),
+            profile: Profile::of(session, scope.granted),
         };
         let id_token = self
             .tokens

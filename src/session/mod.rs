@@ -26,6 +26,15 @@ pub struct Session {
     pub name: Option<String>,
     /// Picture URL (https only).
     pub picture: Option<String>,
+    /// Given name (Google's `given_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Family name (Google's `family_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Preferred language, a BCP 47 tag (Google's `locale`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// Roles from the configuration at sign-in.
     pub roles: Vec<String>,
     /// When the user authenticated at the upstream (seconds since the epoch).
@@ -113,6 +122,9 @@ mod tests {
             email: "ada@lab.example.org".into(),
             name: None,
             picture: None,
+            given_name: None,
+            family_name: None,
+            locale: None,
             roles: vec![],
             auth_time: 0,
             hosted_domain: None,

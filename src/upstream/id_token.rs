@@ -46,6 +46,9 @@ struct Claims {
     email_verified: Value,
     name: Option<String>,
     picture: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    locale: Option<String>,
     hd: Option<String>,
 }
 
@@ -113,6 +116,9 @@ pub fn verify(
             || claims.email_verified == Value::String("true".into()),
         name: claims.name,
         picture: claims.picture,
+        given_name: claims.given_name,
+        family_name: claims.family_name,
+        locale: claims.locale,
         hosted_domain: claims.hd.as_deref().and_then(normalize_domain),
         // Never later than now: a clock ahead of ours does not make a sign-in younger.
         auth_time: claims.auth_time.map(|t| t.min(now)),

@@ -70,6 +70,12 @@ pub struct Identity {
     pub name: Option<String>,
     /// Picture URL.
     pub picture: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Preferred language (BCP 47).
+    pub locale: Option<String>,
     /// Google Workspace domain (`hd`), for Workspace accounts.
     pub hosted_domain: Option<String>,
     /// When the user authenticated at the upstream, if its ID token says (Google does when asked

@@ -225,3 +225,75 @@ async fn oidcc_ensure_request_with_acr_values_succeeds() {
     assert_eq!(id["sub"], "mock-ada");
     assert!(id.get("acr").is_none());
 }
+
+/// The ID token of a sign-in to `wiki` with `scope`, and `/userinfo`'s answer for its access token.
+async fn claims_for_scope(app: &TestApp, scope: &str) -> (serde_json::Value, serde_json::Value) {
+    let (url, verifier) = app.authorize_url("wiki", "");
+    let url = url.replace("scope=openid+email", &format!("scope={scope}"));
+    let back = app.follow_to_client(&url, "ada").await;
+    let code = param(&back, "code").expect("a code");
+    let tokens: serde_json::Value = app.redeem(&code, &verifier).await.json().await.unwrap();
+    let id = crate::helpers::claims_of(tokens["id_token"].as_str().unwrap());
+    let userinfo = app
+        .client
+        .get(format!("{}/userinfo", app.address))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (id, userinfo)
+}
+
+/// `oidcc-server` (and `oidcc-alternate-happy-flow`, `oidcc-claims-essential` for the standard
+/// claims): with `scope=openid` alone, no email or profile claim is released; `sub` and monban's
+/// own `roles` are.
+#[tokio::test]
+async fn oidcc_server() {
+    let app = TestApp::builder().provider().spawn().await;
+    let (id, userinfo) = claims_for_scope(&app, "openid").await;
+    for claims in [&id, &userinfo] {
+        assert_eq!(claims["sub"], "mock-ada");
+        assert!(claims["roles"].is_array());
+        for absent in [
+            "email",
+            "email_verified",
+            "name",
+            "given_name",
+            "picture",
+            "locale",
+        ] {
+            assert!(claims.get(absent).is_none(), "{absent} in {claims}");
+        }
+    }
+}
+
+/// `oidcc-scope-email`: `scope=openid email` releases `email` and `email_verified`, and no
+/// profile claim.
+#[tokio::test]
+async fn oidcc_scope_email() {
+    let app = TestApp::builder().provider().spawn().await;
+    let (id, userinfo) = claims_for_scope(&app, "openid+email").await;
+    for claims in [&id, &userinfo] {
+        assert_eq!(claims["email"], "ada@lab.example.org");
+        assert_eq!(claims["email_verified"], true);
+        assert!(claims.get("name").is_none(), "{claims}");
+    }
+}
+
+/// `oidcc-scope-profile`: `scope=openid profile` releases the profile claims Google gave
+/// (`name`, `given_name`, `family_name`, `locale`), and not the address.
+#[tokio::test]
+async fn oidcc_scope_profile() {
+    let app = TestApp::builder().provider().spawn().await;
+    let (id, userinfo) = claims_for_scope(&app, "openid+profile").await;
+    for claims in [&id, &userinfo] {
+        assert_eq!(claims["name"], "Ada Lovelace");
+        assert_eq!(claims["given_name"], "Ada");
+        assert_eq!(claims["family_name"], "Lovelace");
+        assert_eq!(claims["locale"], "en");
+        assert!(claims.get("email").is_none(), "{claims}");
+    }
+}

@@ -15,11 +15,11 @@ use crate::session::Session;
 
 /// Back to the client with a code, the session cookie sealed again when it must now remember
 /// this client (back-channel logout).
-fn with_code(state: &AppState, url: &url::Url, remember: Option<Session>) -> HttpResponse {
+fn with_code(state: &AppState, url: &url::Url, remember: Option<&Session>) -> HttpResponse {
     let mut response = see_other(url.as_str());
     if let Some(session) = remember {
         response
-            .add_cookie(&state.session_cookie(&session))
+            .add_cookie(&state.session_cookie(session))
             .expect("a cookie is a valid header");
     }
     response
@@ -72,7 +72,7 @@ async fn answer(
     let session = state.session(req, now);
     match request.decide(session.as_ref(), raw, &state.sealer, &state.config, now) {
         Outcome::ToClient(url) => see_other(url.as_str()),
-        Outcome::Code(url, remember) => with_code(state, &url, remember),
+        Outcome::Code(url, remember) => with_code(state, &url, remember.as_deref()),
         Outcome::SignIn(path) if state.config.pages.skip_sign_in_page => see_other(&path),
         Outcome::SignIn(path) => {
             let frame = state.frame(req.headers());

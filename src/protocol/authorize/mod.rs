@@ -309,7 +309,7 @@ pub enum Outcome {
     ToClient(Url),
     /// To the client's registered redirect URI with a code; the session to seal again into the
     /// cookie when it must now remember this client (for back-channel logout).
-    Code(Url, Option<Session>),
+    Code(Url, Option<Box<Session>>),
     /// To `/login`, which signs in at Google and comes back to this same request.
     SignIn(String),
 }
@@ -364,7 +364,7 @@ impl AuthorizeRequest {
                     && !session.clients.contains(&self.client.id);
                 Outcome::Code(
                     target,
-                    remember.then(|| session.with_client(&self.client.id)),
+                    remember.then(|| Box::new(session.with_client(&self.client.id))),
                 )
             }
             _ if self.prompt_none => {
