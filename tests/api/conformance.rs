@@ -297,3 +297,28 @@ async fn oidcc_scope_profile() {
         assert!(claims.get("email").is_none(), "{claims}");
     }
 }
+
+/// `oidcc-ensure-redirect-uri-in-authorization-request`: without `redirect_uri` (required by OIDC
+/// Core §3.1.2.1), monban shows an error page saying so, and sends nobody anywhere, even for a
+/// client that registered a single URI.
+#[tokio::test]
+async fn oidcc_ensure_redirect_uri_in_authorization_request() {
+    let app = TestApp::builder().provider().spawn().await;
+    app.login_as("ada").await;
+    let (url, _) = app.authorize_url("strict", "");
+    let without = url.replace(
+        &format!("&redirect_uri={CLIENT_ORIGIN}/strict/callback"),
+        "",
+    );
+    assert!(!without.contains("redirect_uri"), "{without}");
+    let response = app.get_url(&without).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get(LOCATION).is_none());
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("redirect_uri is missing")
+    );
+}

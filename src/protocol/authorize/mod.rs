@@ -205,8 +205,8 @@ impl AuthorizeRequest {
     }
 }
 
-/// The registered client and one of its registered redirect URIs (the only one, when the request
-/// names none): until both are known, an error is a page, never a redirect.
+/// The registered client and the registered redirect URI the request names: until both are known,
+/// an error is a page, never a redirect.
 fn client_and_redirect<'c>(
     q: &AuthorizeQuery,
     clients: &'c [Client],
@@ -219,11 +219,12 @@ fn client_and_redirect<'c>(
             "The application \"{client_id}\" is not registered with this sign-in service."
         ))
     })?;
+    // OIDC Core §3.1.2.1: `redirect_uri` is required, even when the client registered only one
+    // (the OP test `oidcc-ensure-redirect-uri-in-authorization-request` expects this page).
     let redirect_uri = match q.redirect_uri.as_deref() {
-        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
         None => {
             return Err(AuthorizeError::NoRedirect(format!(
-                "The application \"{client_id}\" did not say where to return."
+                "The application \"{client_id}\" did not say where to return (redirect_uri is missing)."
             )));
         }
         Some(raw) => Url::parse(raw)
