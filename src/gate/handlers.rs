@@ -43,8 +43,9 @@ pub async fn start(req: HttpRequest, query: Query<StartQuery>, gate: Data<Gate>)
         .map(|rd| rd.strip_prefix(gate.config.origin()).unwrap_or(rd));
     let return_to = safe_return_to(rd);
     let mut cleared = Vec::new();
-    if matches!(gate.presence(&req), Presence::Renewable { .. }) {
-        let visit = gate.visit(&req).await;
+    let presence = gate.presence(&req);
+    if matches!(presence, Presence::Renewable { .. }) {
+        let visit = gate.settle(presence).await;
         if visit.person.is_some() {
             let mut back = HttpResponse::TemporaryRedirect()
                 .insert_header((header::LOCATION, return_to))

@@ -71,7 +71,12 @@ impl Gate {
 
     /// The person of `req`, renewing monban's access token first when it has expired.
     pub(super) async fn visit(&self, req: &HttpRequest) -> Visit {
-        match self.presence(req) {
+        self.settle(self.presence(req)).await
+    }
+
+    /// The person `presence` names, renewed at monban when it is [`Presence::Renewable`].
+    pub(super) async fn settle(&self, presence: Presence) -> Visit {
+        match presence {
             Presence::Fresh(person) => Visit {
                 person: Some(person),
                 cookies: Vec::new(),

@@ -229,18 +229,8 @@ mod tests {
     #[test]
     fn access_claims_serialize_as_before() {
         let session = Session {
-            sub: "1".into(),
-            email: "ada@lab.example.org".into(),
-            name: None,
-            picture: None,
-            given_name: None,
-            family_name: None,
-            locale: None,
             roles: vec!["admin".into()],
-            auth_time: 5,
-            hosted_domain: None,
-            sid: String::new(),
-            clients: vec![],
+            ..Session::ada(5)
         };
         let claims = access_claims(
             "https://login.example.org",

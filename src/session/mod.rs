@@ -112,12 +112,10 @@ pub fn random_token() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_session_remembers_a_bounded_list_of_clients() {
-        let mut session = Session {
+impl Session {
+    /// ada's session at `auth_time`, every other field empty: what unit tests start from.
+    pub(crate) fn ada(auth_time: u64) -> Self {
+        Self {
             sub: "1".into(),
             email: "ada@lab.example.org".into(),
             name: None,
@@ -126,10 +124,23 @@ mod tests {
             family_name: None,
             locale: None,
             roles: vec![],
-            auth_time: 0,
+            auth_time,
             hosted_domain: None,
-            sid: "s".into(),
+            sid: String::new(),
             clients: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_remembers_a_bounded_list_of_clients() {
+        let mut session = Session {
+            sid: "s".into(),
+            ..Session::ada(0)
         };
         for i in 0..20 {
             session = session.with_client(&format!("c{i}"));

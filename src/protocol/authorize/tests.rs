@@ -53,18 +53,8 @@ fn a_session_answers_with_a_code_and_prompt_none_without_one_with_login_required
     let request =
         AuthorizeRequest::parse(&query("wiki", "https://wiki.example.org/cb"), &c, &[]).unwrap();
     let session = Session {
-        sub: "1".into(),
-        email: "ada@lab.example.org".into(),
-        name: None,
-        picture: None,
-        given_name: None,
-        family_name: None,
-        locale: None,
-        roles: vec![],
-        auth_time: 100,
         hosted_domain: Some("lab.example.org".into()),
-        sid: String::new(),
-        clients: vec![],
+        ..Session::ada(100)
     };
     let Outcome::Code(url, None) = request.decide(Some(&session), "", &sealer, &config(), 200)
     else {
