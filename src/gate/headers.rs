@@ -63,24 +63,41 @@ pub fn canonical(name: &str) -> String {
 /// Whether a header named `name` (any spelling) is the gate's to set, so the browser's is dropped:
 /// the identity and forwarding headers, and every other `X-Forwarded-*` and `X-Monban-*` (some
 /// frameworks trust `X-Forwarded-Port` or `-Prefix`, which the gate does not vouch for).
+/// Compared in place, as [`canonical`] spells names: every header of every request passes here.
 pub fn is_gates_own(name: &str) -> bool {
-    let name = canonical(name);
-    IDENTITY_HEADERS.contains(&name.as_str())
-        || FORWARDING_HEADERS.contains(&name.as_str())
-        || name.starts_with("x-forwarded-")
-        || name.starts_with("x-monban-")
+    let starts = |prefix: &str| {
+        name.get(..prefix.len())
+            .is_some_and(|head| same_name(head, prefix))
+    };
+    IDENTITY_HEADERS.iter().any(|own| same_name(name, own))
+        || FORWARDING_HEADERS.iter().any(|own| same_name(name, own))
+        || starts("x-forwarded-")
+        || starts("x-monban-")
+}
+
+/// Whether two header names are one once [`canonical`]: case and `_`/`-` aside.
+fn same_name(a: &str, b: &str) -> bool {
+    let spelled = |c: u8| {
+        if c == b'_' {
+            b'-'
+        } else {
+            c.to_ascii_lowercase()
+        }
+    };
+    a.len() == b.len() && (a.bytes().zip(b.bytes())).all(|(x, y)| spelled(x) == spelled(y))
 }
 
 /// The headers of `headers` that belong to the message, not to this connection.
 pub fn end_to_end(headers: &HeaderMap) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
-    let named: Vec<String> = headers
+    let named: Vec<&str> = headers
         .get_all(header::CONNECTION)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|option| canonical(option.trim()))
+        .map(str::trim)
         .collect();
     headers.iter().filter(move |(name, _)| {
-        !HOP_BY_HOP.contains(&name.as_str()) && !named.contains(&canonical(name.as_str()))
+        !HOP_BY_HOP.contains(&name.as_str())
+            && !named.iter().any(|option| same_name(option, name.as_str()))
     })
 }
 
@@ -172,10 +189,11 @@ impl Hop<'_> {
 /// separated by `;`). Written here rather than with the `cookie` crate: its parse validates and
 /// copies each pair, and actix's percent-decodes every value, where the gate only finds its own
 /// (base64url and JWTs) and passes the rest on untouched (a few per cent of its CPU per request,
-/// when profiled under load).
+/// when profiled under load). A header that is not UTF-8 has no pairs; `from_utf8` rather than
+/// `to_str`, whose byte-by-byte check cost as much again.
 pub fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     (headers.get_all(header::COOKIE))
-        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
 }
@@ -194,7 +212,7 @@ pub fn to_app(
     for (name, value) in end_to_end(headers) {
         let n = name.as_str();
         if n == "cookie" {
-            cookies.extend(value.to_str().ok());
+            cookies.extend(std::str::from_utf8(value.as_bytes()).ok());
         } else if !n.starts_with("sec-websocket-") && !is_gates_own(n) {
             out.append(name.clone(), value.clone());
         }
@@ -208,7 +226,7 @@ pub fn to_app(
                 .is_some_and(|(name, _)| !is_gate_cookie(name))
         })
         .collect();
-    if let Ok(value) = HeaderValue::from_str(&kept.join("; "))
+    if let Ok(value) = HeaderValue::from_bytes(kept.join("; ").as_bytes())
         && !kept.is_empty()
     {
         out.insert(header::COOKIE, value);
@@ -334,5 +352,18 @@ mod tests {
         ]);
         let out = to_app(&h, &hop(0), &ada(), |name| name == "monban_gate");
         assert_eq!(out.get("cookie").unwrap(), "_xsrf=abc; theme=dark");
+    }
+
+    #[test]
+    fn an_apps_cookie_in_utf_8_passes_as_sent() {
+        let mut h = HeaderMap::new();
+        let value = HeaderValue::from_bytes("monban_gate=x; name=日本".as_bytes()).unwrap();
+        h.insert(header::COOKIE, value);
+        let out = to_app(&h, &hop(0), &ada(), |name| name == "monban_gate");
+        assert_eq!(
+            out.get("cookie").unwrap().as_bytes(),
+            "name=日本".as_bytes()
+        );
+        assert_eq!(cookie_pairs(&h).count(), 2);
     }
 }
