@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::mock_metadata::{MetadataState, identity};
-use crate::clock::unix_now;
+use crate::clock::Clock;
 use crate::keys::{KeyAlg, KeyStore, generate_pem};
 use crate::protocol::pkce::pkce_s256;
 use crate::protocol::token_request::client_credentials;
@@ -130,6 +130,8 @@ pub struct MockOptions {
     pub client_secret: String,
     /// Misbehaviour, if any.
     pub fault: Fault,
+    /// Its time (`iat`, `exp`, `auth_time`): a test's manual clock moves Google's too.
+    pub clock: Clock,
 }
 
 struct MockState {
@@ -365,8 +367,8 @@ async fn sign_in_as(q: Query<AuthorizeQuery>, state: Data<MockState>) -> HttpRes
         challenge: q.code_challenge.clone().unwrap_or_default(),
         client_id: q.client_id.clone(),
         redirect_uri: q.redirect_uri.clone(),
-        exp: unix_now() + 60,
-        auth_time: q.max_age.as_ref().map(|_| unix_now()),
+        exp: state.options.clock.now() + 60,
+        auth_time: q.max_age.as_ref().map(|_| state.options.clock.now()),
     };
     let code = B64.encode(serde_json::to_vec(&code).expect("serializes"));
     let Ok(mut target) = url::Url::parse(&q.redirect_uri) else {
@@ -440,7 +442,7 @@ async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) 
         .code_verifier
         .as_deref()
         .is_some_and(|v| pkce_s256(v) == code.challenge);
-    if code.exp <= unix_now()
+    if code.exp <= state.options.clock.now()
         || code.redirect_uri != form.redirect_uri
         || code.client_id != options.client_id
         || !verifier_ok
@@ -450,7 +452,7 @@ async fn token(req: HttpRequest, form: Form<TokenForm>, state: Data<MockState>) 
     let Some(user) = USERS.iter().find(|u| u.id == code.user) else {
         return oauth_error(400, "invalid_grant");
     };
-    let now = unix_now();
+    let now = state.options.clock.now();
     let mut claims = json!({
         "iss": state.issuer,
         "aud": if options.fault == Fault::WrongAudience { "someone-else" } else { options.client_id.as_str() },

@@ -31,6 +31,7 @@ pub fn start_mock() -> anyhow::Result<MockUpstream> {
         client_id: DEV_CLIENT_ID.into(),
         client_secret: DEV_CLIENT_SECRET.into(),
         fault: Fault::None,
+        clock: crate::clock::Clock::system(),
     })
 }
 

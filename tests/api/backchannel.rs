@@ -20,14 +20,14 @@ type Received = Arc<Mutex<Vec<(String, Result<LogoutClaims, String>)>>>;
 
 /// A service's back-channel logout endpoint at `/bc/{client}`; it validates each token with the
 /// verifier its test installs.
-struct Receivers {
+pub(crate) struct Receivers {
     base: String,
     received: Received,
     verifiers: Arc<Mutex<Vec<(String, Verifier)>>>,
 }
 
 impl Receivers {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let received = Received::default();
         let verifiers: Arc<Mutex<Vec<(String, Verifier)>>> = Arc::default();
         let (r, v) = (received.clone(), verifiers.clone());
@@ -84,7 +84,7 @@ impl Receivers {
     }
 
     /// A `[[clients]]` table for `id`, telling its receiver here.
-    fn client(&self, id: &str) -> String {
+    pub(crate) fn client(&self, id: &str) -> String {
         format!(
             "[[clients]]\nid = \"{id}\"\nname = \"App {id}\"\nsecret = \"{id}-client-secret\"\n\
              redirect_uris = [\"{CLIENT_ORIGIN}/{id}/callback\"]\n\
@@ -94,7 +94,7 @@ impl Receivers {
     }
 
     /// Each client's receiver verifies with `app`'s keys, as that client.
-    async fn trust(&self, app: &TestApp, clients: &[&str]) {
+    pub(crate) async fn trust(&self, app: &TestApp, clients: &[&str]) {
         let jwks = app.jwks().await;
         let mut verifiers = self.verifiers.lock().unwrap();
         for id in clients {
@@ -103,7 +103,7 @@ impl Receivers {
         }
     }
 
-    fn received(&self) -> Vec<(String, Result<LogoutClaims, String>)> {
+    pub(crate) fn received(&self) -> Vec<(String, Result<LogoutClaims, String>)> {
         self.received.lock().unwrap().clone()
     }
 }

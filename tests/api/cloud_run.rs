@@ -120,6 +120,7 @@ fn mock_google() -> Arc<MockUpstream> {
             client_id: UPSTREAM_CLIENT_ID.into(),
             client_secret: UPSTREAM_CLIENT_SECRET.into(),
             fault: Fault::None,
+            clock: monban::clock::Clock::system(),
         })
         .unwrap(),
     )

@@ -299,6 +299,7 @@ async fn the_binary_started_as_the_image_starts_it_signs_people_in() {
             client_id: "image-test".into(),
             client_secret: "image-test-secret".into(),
             fault: Fault::None,
+            clock: monban::clock::Clock::system(),
         })
         .unwrap(),
     );

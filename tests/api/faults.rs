@@ -246,6 +246,7 @@ async fn sigterm_during_a_burst_lets_every_request_in_flight_finish() {
         client_id: UPSTREAM_CLIENT_ID.into(),
         client_secret: UPSTREAM_CLIENT_SECRET.into(),
         fault: Fault::SlowToken(Duration::from_millis(1500)),
+        clock: monban::clock::Clock::system(),
     })
     .unwrap();
     let keys = tempfile::tempdir().unwrap();

@@ -60,6 +60,7 @@ async fn a_full_sign_in_hops_across_processes_and_survives_a_replaced_one() {
         client_id: UPSTREAM_CLIENT_ID.into(),
         client_secret: UPSTREAM_CLIENT_SECRET.into(),
         fault: Fault::None,
+        clock: monban::clock::Clock::system(),
     })
     .unwrap();
     let dir = tempfile::tempdir().unwrap();

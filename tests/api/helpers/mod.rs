@@ -217,11 +217,14 @@ impl TestAppBuilder {
     }
 
     /// It signs in through a mock Google of its own, misbehaving as `fault` says.
+    /// Built after [`TestAppBuilder::manual_clock`], the mock reads that clock too.
     pub fn mock_google(self, fault: Fault) -> Self {
+        let clock = self.clock.clone().map_or_else(Clock::system, Clock::manual);
         let mock = MockUpstream::start(MockOptions {
             client_id: UPSTREAM_CLIENT_ID.into(),
             client_secret: UPSTREAM_CLIENT_SECRET.into(),
             fault,
+            clock,
         })
         .unwrap();
         let issuer = mock.issuer().to_string();
