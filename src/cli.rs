@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `check`, `keygen` and `dev`.
+//! The command line: `serve` (the default), `check`, `keygen`, `dev`, and the clients of monban:
+//! `gate` and `token`.
 //!
 //! Exit codes: 0 success, 1 a runtime failure (e.g. the port is taken), 2 a configuration or key
 //! problem, reported as one line that names the key or file.
@@ -63,6 +64,9 @@ enum Command {
     /// Register relying parties (sibling services) in the configuration file.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Print an access token for your scripts (signing in first when needed): `curl -H
+    /// "Authorization: Bearer $(monban token)" ...`. Reads only its options and `MONBAN_TOKEN_*`.
+    Token(crate::terminal::TokenArgs),
     /// Run only the mock Google of `dev` on a free loopback port, for load tests
     /// (bench/soak.py) that start several `monban serve` against one upstream.
     #[command(hide = true)]
@@ -110,6 +114,7 @@ pub fn run() -> ExitCode {
         Command::MockUpstream => mock_upstream(),
         Command::SignOut { sub } => sign_out(&env, &sub),
         Command::Gate => gate(&env),
+        Command::Token(args) => crate::terminal::command(args),
     }
 }
 

@@ -39,5 +39,6 @@ pub mod outbound;
 pub mod protocol;
 pub mod session;
 pub mod telemetry;
+pub mod terminal;
 pub mod tokens;
 pub mod upstream;

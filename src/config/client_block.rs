@@ -4,6 +4,7 @@
 use url::Url;
 
 use super::{ConfigError, generate_session_secret};
+use crate::protocol::authorize::oob::OOB_REDIRECT_URI;
 
 /// What `monban client add` was asked for (its command-line arguments, whose help these doc
 /// comments are).
@@ -47,6 +48,12 @@ impl NewClient {
             return Err(ConfigError::new(
                 "--redirect-uri",
                 "at least one redirect URI is required",
+            ));
+        }
+        if !self.public && self.redirect_uris.iter().any(|u| u == OOB_REDIRECT_URI) {
+            return Err(ConfigError::new(
+                "--redirect-uri",
+                format!("{OOB_REDIRECT_URI} is for public clients only: add --public"),
             ));
         }
         let list = |key: &str, uris: &[String]| -> Result<String, ConfigError> {
@@ -143,5 +150,30 @@ mod tests {
         assert_eq!(c.toml().unwrap_err().key, "--redirect-uri");
         c.redirect_uris = vec![];
         assert!(c.toml().is_err());
+    }
+
+    #[test]
+    fn a_command_line_tool_may_register_the_oob_uri_and_only_it() {
+        let mut cli = new("cli", true);
+        cli.redirect_uris = vec!["http://127.0.0.1/callback".into(), OOB_REDIRECT_URI.into()];
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("monban.toml");
+        std::fs::write(&file, cli.toml().unwrap()).unwrap();
+        let config = crate::config::fixtures::load(&[("MONBAN_CONFIG", file.to_str().unwrap())]);
+        assert_eq!(
+            config.clients[0].redirect_uris[1].as_str(),
+            OOB_REDIRECT_URI
+        );
+        cli.public = false;
+        assert!(cli.toml().unwrap_err().problem.contains("public"));
+        // Written by hand for a confidential client, the configuration refuses it, naming the key.
+        let block = format!(
+            "[[clients]]\nid = \"wiki\"\nsecret = \"{}\"\nredirect_uris = [\"{OOB_REDIRECT_URI}\"]\n",
+            "s".repeat(32)
+        );
+        std::fs::write(&file, block).unwrap();
+        let env = [("MONBAN_CONFIG", file.to_str().unwrap())];
+        let error = crate::config::fixtures::load_err(&env);
+        assert_eq!(error.key, "clients[wiki].redirect_uris", "{error}");
     }
 }

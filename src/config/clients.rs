@@ -14,6 +14,7 @@ use super::{
     normalize_email,
 };
 use crate::jwks::KeySet;
+use crate::protocol::authorize::oob::OOB_REDIRECT_URI;
 
 /// Validates every client: a problem names `clients[ID].field`.
 pub(super) fn validate(raw: Vec<RawClient>, apis: &[Api]) -> Result<Vec<Client>, ConfigError> {
@@ -43,6 +44,16 @@ fn client(c: RawClient, key: &str, apis: &[Api]) -> Result<Client, ConfigError> 
         return Err(ConfigError::new(
             format!("{key}.redirect_uris"),
             "at least one redirect URI is required for the authorization_code grant",
+        ));
+    }
+    // The out-of-band URI shows the code on a page: only a code bound to a PKCE verifier that the
+    // terminal kept is safe to show, so only public clients (which must use PKCE) may register it.
+    if confidential && c.redirect_uris.iter().any(|u| u == OOB_REDIRECT_URI) {
+        return Err(ConfigError::new(
+            format!("{key}.redirect_uris"),
+            format!(
+                "{OOB_REDIRECT_URI} is for public clients (command-line tools, with PKCE) only: remove it, or the client's secret and keys"
+            ),
         ));
     }
     let https = |field: &str, value: Option<&str>| {

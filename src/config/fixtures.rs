@@ -8,7 +8,16 @@ use super::{Client, Config, Secret};
 
 /// A configuration of `https://login.example.org` with an upstream client, plus `pairs`.
 pub(crate) fn load(pairs: &[(&str, &str)]) -> Config {
-    let env: HashMap<String, String> = [
+    Config::load(&environment(pairs)).unwrap()
+}
+
+/// Why that configuration does not load.
+pub(crate) fn load_err(pairs: &[(&str, &str)]) -> super::ConfigError {
+    Config::load(&environment(pairs)).unwrap_err()
+}
+
+fn environment(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    [
         ("MONBAN_ISSUER", "https://login.example.org"),
         ("MONBAN_UPSTREAM__CLIENT_ID", "id"),
         ("MONBAN_UPSTREAM__CLIENT_SECRET", "secret"),
@@ -16,8 +25,7 @@ pub(crate) fn load(pairs: &[(&str, &str)]) -> Config {
     .iter()
     .chain(pairs)
     .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    Config::load(&env).unwrap()
+    .collect()
 }
 
 /// A client with every option at its default.

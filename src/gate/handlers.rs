@@ -17,7 +17,7 @@ use crate::i18n::Locale;
 use crate::session::login_state::safe_return_to;
 use crate::session::random_token;
 use crate::session::seal::Purpose;
-use crate::upstream::{AuthorizationRequest, Issued};
+use crate::upstream::{AuthorizationRequest, IDENTITY_SCOPES, Issued};
 
 /// `rd`: where to go once signed in.
 #[derive(Debug, Deserialize)]
@@ -81,6 +81,8 @@ async fn leave_for_monban(req: &HttpRequest, gate: &Gate, return_to: String) -> 
         force_login: false,
         max_age: None,
         login_hint: None,
+        scopes: IDENTITY_SCOPES,
+        resource: None,
     };
     let now = gate.now();
     let url = match gate.monban.authorization_url(&request, now).await {

@@ -164,6 +164,32 @@ pub fn sign_in_to(frame: &Frame<'_>, app: &str, login: &str) -> String {
     layout(frame, &title, &body)
 }
 
+/// The script of [`code_to_copy`]'s page, allowed by its hash alone: the field selects its whole
+/// code when focused, so one copy takes it all.
+pub const CODE_SCRIPT: &str =
+    r#"document.getElementById("code").addEventListener("focus",function(e){e.target.select()});"#;
+
+/// The out-of-band code page: `app` asked from a terminal; `code` to paste there, issued at
+/// `time` (`HH:MM:SS`, UTC) and valid for `minutes`.
+pub fn code_to_copy(frame: &Frame<'_>, app: &str, code: &str, time: &str, minutes: u64) -> String {
+    let title = frame.t("code-title", &[]);
+    let body = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n<label for=\"code\">{}</label>\n\
+         <input id=\"code\" class=\"code\" type=\"text\" readonly autofocus value=\"{}\">\n\
+         <p>{}</p>\n<p class=\"warning\"><strong>{}</strong></p>\n<script>{CODE_SCRIPT}</script>",
+        text(&title),
+        text(&frame.t("code-intro", &[("app", app)])),
+        text(&frame.t("code-label", &[])),
+        attr(code),
+        text(&frame.t(
+            "code-requested",
+            &[("time", time), ("minutes", &minutes.to_string())]
+        )),
+        text(&frame.t("code-warning", &[])),
+    );
+    layout(frame, &title, &body)
+}
+
 fn avatar(session: &Session, display: &str) -> String {
     match session
         .picture

@@ -13,7 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::authorize::{CODE_TTL_SECS, CodeGrant};
+use super::authorize::{CodeGrant, MAX_CODE_TTL_SECS};
 use super::claims::{AccessClaims, IdClaims, Profile, access_claims, at_hash, service_claims};
 use super::error::OAuthError;
 use super::exchange::{ACCESS_TOKEN_TYPE, Exchange};
@@ -160,7 +160,7 @@ impl TokenService<'_> {
         pkce::check(grant.code_challenge.as_deref(), code_verifier)?;
         // Spent only once the redemption is the client's own (its secret, redirect URI and PKCE
         // verifier): a stranger holding the code cannot use it up.
-        if !(self.spent_codes).first(&code_id(code.expose()), now + CODE_TTL_SECS, now) {
+        if !(self.spent_codes).first(&code_id(code.expose()), now + MAX_CODE_TTL_SECS, now) {
             return Err(OAuthError::InvalidGrant("the code was already used".into()));
         }
         let api = grant_api(

@@ -111,7 +111,14 @@ pub struct AuthorizationRequest<'a> {
     pub max_age: Option<u64>,
     /// Pre-fill the account.
     pub login_hint: Option<&'a str>,
+    /// The scopes asked for besides `openid` ([`IDENTITY_SCOPES`] for a sign-in).
+    pub scopes: &'a [&'a str],
+    /// The API the access token is for (RFC 8707 `resource`), if any.
+    pub resource: Option<&'a str>,
 }
+
+/// What monban asks Google for, and the gate asks monban for: the person's address and name.
+pub const IDENTITY_SCOPES: &[&str] = &["email", "profile"];
 
 /// The typestated client `from_provider_metadata` builds, spelt once (see openidconnect's
 /// UPGRADE.md): authorization URL set, token and userinfo URLs as discovered.
@@ -129,7 +136,8 @@ pub struct Upstream {
     http: Outbound,
     issuer: Url,
     client_id: ClientId,
-    client_secret: ClientSecret,
+    /// `None` for a public client (`monban token`): PKCE alone binds its codes.
+    client_secret: Option<ClientSecret>,
     redirect_uri: RedirectUrl,
     /// The upstream's discovery document, kept for the life of the process.
     discovery: Kept<CoreProviderMetadata>,
@@ -146,13 +154,15 @@ impl std::fmt::Debug for Upstream {
 }
 
 impl Upstream {
-    /// A client for `config`, redirecting back to `redirect_uri` (`{issuer}/callback`).
+    /// A client for `config`, redirecting back to `redirect_uri` (`{issuer}/callback`); a public
+    /// client when the secret is empty.
     pub fn new(config: &config::Upstream, redirect_uri: Url) -> Self {
+        let secret = config.client_secret.expose();
         Self {
             http: Outbound::new(config.timeout),
             issuer: config.issuer.clone(),
             client_id: ClientId::new(config.client_id.clone()),
-            client_secret: ClientSecret::new(config.client_secret.expose().to_string()),
+            client_secret: (!secret.is_empty()).then(|| ClientSecret::new(secret.to_string())),
             redirect_uri: RedirectUrl::from_url(redirect_uri),
             discovery: Kept::default(),
             keys: Kept::default(),
@@ -216,7 +226,7 @@ impl Upstream {
         CoreClient::from_provider_metadata(
             metadata,
             self.client_id.clone(),
-            Some(self.client_secret.clone()),
+            self.client_secret.clone(),
         )
         .set_redirect_uri(self.redirect_uri.clone())
     }
@@ -237,9 +247,11 @@ impl Upstream {
                 move || CsrfToken::new(state),
                 move || Nonce::new(nonce),
             )
-            .add_scope(Scope::new("email".into()))
-            .add_scope(Scope::new("profile".into()))
+            .add_scopes(request.scopes.iter().map(|s| Scope::new(s.to_string())))
             .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
+        if let Some(resource) = request.resource {
+            auth = auth.add_extra_param("resource", resource);
+        }
         if request.select_account {
             auth = auth.add_prompt(CoreAuthPrompt::SelectAccount);
         }
@@ -335,6 +347,8 @@ pub struct Issued {
     pub refresh_token: Option<String>,
     /// The ID token, if one was issued.
     pub id_token: Option<String>,
+    /// How long the access token lives, in seconds, if the response said.
+    pub expires_in: Option<u64>,
 }
 
 impl std::fmt::Debug for Issued {
@@ -349,6 +363,7 @@ impl Issued {
             access_token: response.access_token().secret().clone(),
             refresh_token: response.refresh_token().map(|t| t.secret().clone()),
             id_token: response.id_token().map(ToString::to_string),
+            expires_in: response.expires_in().map(|d| d.as_secs()),
         }
     }
 }

@@ -29,4 +29,5 @@ mod provider;
 mod python;
 mod services;
 mod sign_out;
+mod terminal;
 mod well_known;

@@ -10,6 +10,7 @@ use super::see_other;
 use crate::http::error::refusal_page;
 use crate::http::pages;
 use crate::http::state::AppState;
+use crate::protocol::authorize::oob::{self, OOB_CODE_TTL_SECS};
 use crate::protocol::authorize::{AuthorizeError, AuthorizeQuery, AuthorizeRequest, Outcome};
 use crate::session::Session;
 
@@ -23,6 +24,62 @@ fn with_code(state: &AppState, url: &url::Url, remember: Option<&Session>) -> Ht
             .expect("a cookie is a valid header");
     }
     response
+}
+
+/// The answer for the client at `url` (its redirect URI with the code or the error): a redirect,
+/// or for the out-of-band URI monban's own page, with the code to copy (`app` asked) or the error.
+fn to_client(
+    req: &HttpRequest,
+    state: &AppState,
+    app: &str,
+    url: &url::Url,
+    remember: Option<&Session>,
+) -> HttpResponse {
+    let mut bare = url.clone();
+    bare.set_query(None);
+    if !oob::is_oob(&bare) {
+        return with_code(state, url, remember);
+    }
+    let param = |name: &str| {
+        (url.query_pairs())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let Some(code) = param("code") else {
+        return bad_request(req, state, &param("error_description").unwrap_or_default());
+    };
+    let frame = state.frame(req.headers());
+    let seconds = state.now() % 86_400;
+    let time = format!(
+        "{:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60
+    );
+    let page = pages::code_to_copy(&frame, app, &code, &time, OOB_CODE_TTL_SECS / 60);
+    let mut response = HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, code_page_policy()))
+        .body(page);
+    if let Some(session) = remember {
+        response
+            .add_cookie(&state.session_cookie(session))
+            .expect("a cookie is a valid header");
+    }
+    response
+}
+
+/// The code page's policy: every other page's, and its one script, by hash.
+fn code_page_policy() -> String {
+    use base64::Engine;
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, pages::CODE_SCRIPT.as_bytes());
+    let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
+    format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' https:; script-src 'sha256-{hash}'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
 }
 
 /// The authorization endpoint, by GET.
@@ -66,13 +123,20 @@ async fn answer(
     let request = match AuthorizeRequest::parse(query, &state.config.clients, &state.config.apis) {
         Ok(request) => request,
         Err(AuthorizeError::NoRedirect(message)) => return bad_request(req, state, &message),
-        Err(AuthorizeError::Redirect(r)) => return see_other(r.url(issuer).as_str()),
+        Err(AuthorizeError::Redirect(r)) => {
+            let app = (state.config.clients.iter())
+                .find(|c| query.client_id.as_deref() == Some(c.id.as_str()))
+                .map_or("", |c| c.name.as_str());
+            return to_client(req, state, app, &r.url(issuer), None);
+        }
     };
     let now = state.now();
     let session = state.session(req, now);
     match request.decide(session.as_ref(), raw, &state.sealer, &state.config, now) {
-        Outcome::ToClient(url) => see_other(url.as_str()),
-        Outcome::Code(url, remember) => with_code(state, &url, remember.as_deref()),
+        Outcome::ToClient(url) => to_client(req, state, &request.client.name, &url, None),
+        Outcome::Code(url, remember) => {
+            to_client(req, state, &request.client.name, &url, remember.as_deref())
+        }
         Outcome::SignIn(path) if state.config.pages.skip_sign_in_page => see_other(&path),
         Outcome::SignIn(path) => {
             let frame = state.frame(req.headers());

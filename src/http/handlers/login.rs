@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::http::error::sign_in_page;
 use crate::http::state::AppState;
 use crate::session::sign_in::{self, Begun, SignInError};
-use crate::upstream::AuthorizationRequest;
+use crate::upstream::{AuthorizationRequest, IDENTITY_SCOPES};
 
 /// Query of `/login`.
 #[derive(Debug, Deserialize)]
@@ -34,6 +34,8 @@ impl LoginQuery {
             force_login: prompt.split(' ').any(|p| p == "login"),
             max_age: self.max_age,
             login_hint: self.login_hint.as_deref(),
+            scopes: IDENTITY_SCOPES,
+            resource: None,
         }
     }
 }

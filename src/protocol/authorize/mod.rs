@@ -11,6 +11,8 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+pub mod oob;
+
 use super::error::OAuthError;
 use super::paths::{AUTHORIZE_PATH, LOGIN_PATH};
 use super::resource::api_for;
@@ -22,8 +24,12 @@ use crate::session::seal::{Purpose, Sealer};
 
 /// How long an authorization code lives: a relying party redeems it within a second of the redirect
 /// (a few, when it is starting cold on Cloud Run). Well under the 30 s after which the OP test
-/// `oidcc-codereuse-30seconds` presents it again.
+/// `oidcc-codereuse-30seconds` presents it again. A code shown to be copied by hand lives longer,
+/// [`oob::OOB_CODE_TTL_SECS`].
 pub const CODE_TTL_SECS: u64 = 20;
+
+/// The longest a code of either kind lives: how long an instance remembers the codes it redeemed.
+pub const MAX_CODE_TTL_SECS: u64 = oob::OOB_CODE_TTL_SECS;
 
 /// `/authorize` parameters as received.
 #[derive(Debug, Default, Deserialize)]
@@ -186,7 +192,8 @@ impl AuthorizeRequest {
                 .is_none_or(|max| now.saturating_sub(session.auth_time) <= max)
     }
 
-    /// The code for `session`, sealed for [`CODE_TTL_SECS`].
+    /// The code for `session`, sealed for [`CODE_TTL_SECS`] ([`oob::OOB_CODE_TTL_SECS`] when it is
+    /// shown to be copied).
     pub fn code(&self, sealer: &Sealer, session: &Session, now: u64) -> String {
         let grant = CodeGrant {
             client_id: self.client.id.clone(),
@@ -201,7 +208,12 @@ impl AuthorizeRequest {
                 ..session.clone()
             },
         };
-        sealer.seal(Purpose::Code, &grant, now + CODE_TTL_SECS)
+        let ttl = if oob::is_oob(&self.redirect_uri) {
+            oob::OOB_CODE_TTL_SECS
+        } else {
+            CODE_TTL_SECS
+        };
+        sealer.seal(Purpose::Code, &grant, now + ttl)
     }
 }
 

@@ -320,8 +320,12 @@ impl Setup {
     }
 
     async fn launch(self) -> TestApp {
+        self.launch_on(TcpListener::bind("127.0.0.1:0").unwrap())
+            .await
+    }
+
+    async fn launch_on(self, listener: TcpListener) -> TestApp {
         logs::capture_logs();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let issuer = self.issuer.clone().unwrap_or_else(|| address.clone());
         let config = self.config(&issuer, None);
@@ -416,6 +420,19 @@ impl TestApp {
     /// own port, used by the same browser: what Cloud Run does when it adds an instance.
     pub async fn spawn_sibling(&self) -> TestApp {
         self.spawn_sibling_with(&[]).await
+    }
+
+    /// This instance stopped and started again on its own address with extra configuration (e.g.
+    /// a changed allow-list): the administrator's redeploy, as a client that knows only the
+    /// issuer URL sees it.
+    pub async fn redeploy_with(&self, extra: &[(&str, &str)]) -> TestApp {
+        self.stop().await;
+        let mut setup = self.setup.clone();
+        setup.env.extend(owned(extra));
+        setup.issuer = Some(self.issuer.clone());
+        setup.browser = Some(self.client.clone());
+        let listener = TcpListener::bind(self.address.trim_start_matches("http://")).unwrap();
+        setup.launch_on(listener).await
     }
 
     /// Like [`TestApp::spawn_sibling`], with extra configuration (e.g. a changed allow-list).
