@@ -63,6 +63,17 @@ pub enum Event<'a> {
         /// Whether the client acknowledged it (2xx within the timeout).
         delivered: bool,
     },
+    /// An OpenSSH user certificate was issued (`POST /ssh/certificate`).
+    SshCertificate {
+        /// Whose it is (its key id).
+        email: &'a str,
+        /// The user names it is valid for, comma separated.
+        principals: &'a str,
+        /// Its serial.
+        serial: u64,
+        /// The certified key's SHA-256 fingerprint.
+        fingerprint: &'a str,
+    },
 }
 
 impl Event<'_> {
@@ -75,6 +86,7 @@ impl Event<'_> {
             Event::RevocationHit { .. } => "revocation.hit",
             Event::SignedOut { .. } => "sign_out",
             Event::LogoutSent { .. } => "logout.sent",
+            Event::SshCertificate { .. } => "ssh.certificate",
         }
     }
 
@@ -116,6 +128,14 @@ impl Event<'_> {
             Event::LogoutSent { client_id, sub, .. } => {
                 tracing::warn!(target: "monban::audit", event, client_id, sub, delivered = false, "client not reached with the sign-out");
             }
+            Event::SshCertificate {
+                email,
+                principals,
+                serial,
+                fingerprint,
+            } => {
+                tracing::info!(target: "monban::audit", event, email, principals, serial, fingerprint, "SSH certificate issued");
+            }
         }
     }
 }
@@ -153,6 +173,13 @@ mod tests {
                 client_id: "",
                 sub: "",
                 delivered: false,
+            }
+            .name(),
+            Event::SshCertificate {
+                email: "",
+                principals: "",
+                serial: 0,
+                fingerprint: "",
             }
             .name(),
         ];

@@ -48,6 +48,9 @@ enum Command {
         /// Print a fresh session secret (for `session_secrets`) instead, and write nothing.
         #[arg(long, conflicts_with = "alg")]
         session_secret: bool,
+        /// Write an OpenSSH user CA key (Ed25519, for `ssh.ca_keys_dir`) instead, and its `.pub`.
+        #[arg(long, conflicts_with_all = ["alg", "session_secret"])]
+        ssh_ca: bool,
     },
     /// Run on localhost with a throwaway key and a mock Google: for trying monban out.
     Dev,
@@ -94,6 +97,15 @@ pub fn run() -> ExitCode {
             println!("{}", crate::config::generate_session_secret());
             ExitCode::SUCCESS
         }
+        Command::Keygen {
+            dir, ssh_ca: true, ..
+        } => match crate::ssh::keygen(&dir, std::time::SystemTime::now()) {
+            Ok(path) => {
+                println!("wrote {} and {}.pub", path.display(), path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(1, &format!("keygen --ssh-ca: {e:#}")),
+        },
         Command::Keygen { dir, alg, .. } => {
             match crate::keys::keygen(&dir, alg, std::time::SystemTime::now()) {
                 Ok(path) => {
@@ -176,6 +188,9 @@ fn fail(code: u8, message: &str) -> ExitCode {
 fn load(env: &HashMap<String, String>) -> Result<(Config, KeyStore), ExitCode> {
     let config = Config::load(env).map_err(|e| fail(2, &e.to_string()))?;
     let keys = KeyStore::load(&config).map_err(|e| fail(2, &e.to_string()))?;
+    if let Some(ssh) = &config.ssh {
+        crate::ssh::Ca::load(ssh).map_err(|e| fail(2, &format!("{e:#}")))?;
+    }
     Ok((config, keys))
 }
 

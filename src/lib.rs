@@ -38,6 +38,7 @@ pub mod once;
 pub mod outbound;
 pub mod protocol;
 pub mod session;
+pub mod ssh;
 pub mod telemetry;
 pub mod terminal;
 pub mod tokens;

@@ -31,6 +31,7 @@ mod rate_limit;
 mod raw;
 mod secret;
 mod sign_outs;
+mod ssh;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -46,6 +47,7 @@ pub use pages::PageSettings;
 pub use rate_limit::{MAX_PROXY_HOPS, RateLimitSettings};
 pub use secret::{SealingSecret, Secret, generate_session_secret};
 pub use sign_outs::SignOuts;
+pub use ssh::{KNOWN_EXTENSIONS, SshSettings};
 pub use upstream::Upstream;
 pub use urls::{http_url, parse_issuer};
 pub use validate::parse_port;
@@ -278,6 +280,8 @@ pub struct Config {
     pub backchannel_logout_timeout: Duration,
     /// Per-client-address limit on the login and token endpoints.
     pub rate_limit: RateLimitSettings,
+    /// The OpenSSH user CA (`[ssh]`), when CA keys are configured.
+    pub ssh: Option<SshSettings>,
 }
 
 impl Config {

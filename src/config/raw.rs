@@ -64,6 +64,8 @@ pub(super) struct RawConfig {
     pub(super) rate_limit_burst: u32,
     #[serde(default)]
     pub(super) trusted_proxy_hops: usize,
+    #[serde(default)]
+    pub(super) ssh: super::ssh::RawSsh,
 }
 
 #[derive(Deserialize)]

@@ -78,6 +78,7 @@ impl Config {
             self.backchannel_logout_timeout,
         );
         self.rate_limit.summarize(&mut out);
+        super::ssh::SshSettings::summarize(self.ssh.as_ref(), &mut out);
         for api in &self.apis {
             api.summarize(&mut out);
         }

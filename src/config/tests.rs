@@ -172,6 +172,14 @@ rate_limit_per_minute = 60
 rate_limit_burst = 10
 trusted_proxy_hops = 1
 
+[ssh]
+ca_keys_dir = "/ssh-ca"
+ca_keys = "SSH-CA-SECRET"
+certificate_ttl_secs = 3600
+extensions = ["permit-pty", "permit-agent-forwarding"]
+principals = { "ada@lab.example.org" = ["ada", "lovelace"] }
+role_principals = { admin = ["root"] }
+
 [upstream]
 issuer = "https://accounts.google.com"
 client_id = "abc.apps.googleusercontent.com"
@@ -222,7 +230,8 @@ google_service_account = "sync@project.iam.gserviceaccount.com"
 "#;
 
 /// What every secret of [`EVERY_KEY`] is: none may show in the summary or in `Debug`.
-const SECRETS: [&str; 4] = [
+const SECRETS: [&str; 5] = [
+    "SSH-CA-SECRET",
     "PEM-BLOCKS-SECRET",
     "DDWpQgde_2tuFStCu4bg9LNSJ1FVKzW7l3sBkWX7kfg",
     "UPSTREAM-SECRET",
@@ -308,6 +317,9 @@ fn every_key_of_the_configuration_shows_in_monban_checks_summary_and_no_secret_d
     }
     for field in field_names::<RawUpstream>() {
         assert!(shows("upstream.", field), "upstream.{field}:\n{summary}");
+    }
+    for field in field_names::<super::ssh::RawSsh>() {
+        assert!(shows("ssh.", field), "ssh.{field}:\n{summary}");
     }
     // A client's and an API's id show in the brackets of every line of theirs.
     for field in field_names::<RawClient>().iter().filter(|f| **f != "id") {

@@ -46,7 +46,9 @@ impl RawConfig {
                 ));
             }
         };
+        let ssh = super::ssh::SshSettings::from_raw(self.ssh)?;
         Ok(Config {
+            ssh,
             clients: super::clients::validate(self.clients, &apis)?,
             issuer,
             port,

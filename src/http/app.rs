@@ -12,7 +12,7 @@ use actix_web::{App, HttpResponse, HttpServer};
 use anyhow::Context;
 
 use super::handlers::{
-    authorize, callback, health, home, introspect, login, logout, token, userinfo, well_known,
+    authorize, callback, health, home, introspect, login, logout, ssh, token, userinfo, well_known,
 };
 use super::middleware::rate_limit::limit;
 use super::middleware::request_log::log_request;
@@ -25,7 +25,8 @@ use crate::config::Config;
 use crate::keys::KeyStore;
 use crate::protocol::paths::{
     AUTHORIZE_PATH, CALLBACK_PATH, DISCOVERY_PATH, HEALTH_PATH, HOME_PATH, INTROSPECTION_PATH,
-    JWKS_PATH, LOGIN_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH,
+    JWKS_PATH, LOGIN_PATH, LOGOUT_PATH, SSH_CA_PATH, SSH_CERTIFICATE_PATH, SSH_KNOWN_HOSTS_PATH,
+    TOKEN_PATH, USERINFO_PATH,
 };
 
 /// CORS for the endpoints single-page apps call from the browser: any origin, no cookies (they
@@ -81,6 +82,13 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .wrap(limited())
                 .get(logout::logout)
                 .post(logout::logout_form),
+        )
+        .service(web::resource(SSH_CA_PATH).get(ssh::ca_pub))
+        .service(web::resource(SSH_KNOWN_HOSTS_PATH).get(ssh::known_hosts))
+        .service(
+            web::resource(SSH_CERTIFICATE_PATH)
+                .wrap(limited())
+                .post(ssh::issue),
         );
 }
 

@@ -19,6 +19,7 @@ use crate::upstream::UpstreamError;
 fn status(error: &OAuthError) -> StatusCode {
     match error {
         OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+        OAuthError::InsufficientScope(_) => StatusCode::FORBIDDEN,
         OAuthError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         OAuthError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         OAuthError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -53,6 +53,8 @@ pub struct AppState {
     pub recent_sign_outs: Once,
     /// The authorization codes this instance has redeemed, until they expire.
     pub spent_codes: Once,
+    /// The OpenSSH user CA, when `[ssh]` has CA keys.
+    pub ssh: Option<crate::ssh::Ca>,
     /// The time, as handlers read it.
     pub clock: Clock,
 }
@@ -78,6 +80,7 @@ impl AppState {
             rate_limit: RateLimit::new(&config.rate_limit),
             recent_sign_outs: Once::default(),
             spent_codes: Once::default(),
+            ssh: config.ssh.as_ref().map(crate::ssh::Ca::load).transpose()?,
             clock,
         })
     }

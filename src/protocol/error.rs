@@ -49,6 +49,9 @@ pub enum OAuthError {
     /// The user is no longer allowed to sign in.
     #[error("access_denied")]
     AccessDenied(String),
+    /// A Bearer token that verifies but lacks the scope the endpoint needs (RFC 6750 §3.1: 403).
+    #[error("insufficient_scope")]
+    InsufficientScope(String),
     /// A Bearer token that does not verify (RFC 6750 §3: 401 with `WWW-Authenticate: Bearer`).
     #[error("invalid_token")]
     InvalidToken(String),
@@ -87,6 +90,7 @@ impl OAuthError {
             | OAuthError::LoginRequired(d)
             | OAuthError::AccessDenied(d)
             | OAuthError::InvalidToken(d)
+            | OAuthError::InsufficientScope(d)
             | OAuthError::TemporarilyUnavailable(d) => d.clone(),
             OAuthError::TooManyRequests { retry_after_secs } => format!(
                 "too many requests from your address; try again in {retry_after_secs} seconds"

@@ -24,3 +24,9 @@ pub const TOKEN_PATH: &str = "/token";
 pub const USERINFO_PATH: &str = "/userinfo";
 /// Token introspection (RFC 7662).
 pub const INTROSPECTION_PATH: &str = "/introspect";
+/// The OpenSSH user CA's public keys, for `TrustedUserCAKeys` (only with `[ssh]` CA keys).
+pub const SSH_CA_PATH: &str = "/ssh/ca.pub";
+/// A user certificate for a signed-in person's public key (only with `[ssh]` CA keys).
+pub const SSH_CERTIFICATE_PATH: &str = "/ssh/certificate";
+/// The `@cert-authority` line for `known_hosts` (only with `[ssh]` CA keys).
+pub const SSH_KNOWN_HOSTS_PATH: &str = "/ssh/known_hosts";

@@ -29,5 +29,6 @@ mod provider;
 mod python;
 mod services;
 mod sign_out;
+mod ssh;
 mod terminal;
 mod well_known;

@@ -8,6 +8,7 @@ pub mod home;
 pub mod introspect;
 pub mod login;
 pub mod logout;
+pub mod ssh;
 pub mod token;
 pub mod userinfo;
 pub mod well_known;
