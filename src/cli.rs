@@ -70,6 +70,10 @@ enum Command {
     /// Print an access token for your scripts (signing in first when needed): `curl -H
     /// "Authorization: Bearer $(monban token)" ...`. Reads only its options and `MONBAN_TOKEN_*`.
     Token(crate::terminal::TokenArgs),
+    /// SSH with a monban sign-in: `login` (a certificate for ~/.ssh/monban_ed25519), `config`,
+    /// and for the administrator `host-cert`.
+    #[command(subcommand)]
+    Ssh(crate::terminal::ssh::SshCommand),
     /// Run only the mock Google of `dev` on a free loopback port, for load tests
     /// (bench/soak.py) that start several `monban serve` against one upstream.
     #[command(hide = true)]
@@ -127,6 +131,7 @@ pub fn run() -> ExitCode {
         Command::SignOut { sub } => sign_out(&env, &sub),
         Command::Gate => gate(&env),
         Command::Token(args) => crate::terminal::command(args),
+        Command::Ssh(command) => crate::terminal::ssh::command(command),
     }
 }
 

@@ -283,8 +283,14 @@ mod tests {
     fn principals_are_the_local_part_or_the_listed_names_plus_the_roles() {
         let ca = Ca::load(&settings(&key())).unwrap();
         assert_eq!(ca.principals("ada@lab.example.org", &[]), ["ada"]);
-        assert_eq!(ca.principals("ada@lab.example.org", &["admin".into()]), ["ada", "root"]);
-        assert_eq!(ca.principals("grace@lab.example.org", &["reader".into()]), ["hopper"]);
+        assert_eq!(
+            ca.principals("ada@lab.example.org", &["admin".into()]),
+            ["ada", "root"]
+        );
+        assert_eq!(
+            ca.principals("grace@lab.example.org", &["reader".into()]),
+            ["hopper"]
+        );
     }
 
     #[test]
@@ -294,14 +300,32 @@ mod tests {
         assert_eq!(ca.public_lines().lines().count(), 2);
         let subject = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).unwrap();
         let issued = ca
-            .certify(subject.public_key(), "ada@lab.example.org", &[], 1_000_000, 1_000_600)
+            .certify(
+                subject.public_key(),
+                "ada@lab.example.org",
+                &[],
+                1_000_000,
+                1_000_600,
+            )
             .unwrap();
-        assert_eq!(issued.valid_before, 1_000_600, "never past the session's end");
+        assert_eq!(
+            issued.valid_before, 1_000_600,
+            "never past the session's end"
+        );
         let cert = ssh_key::Certificate::from_openssh(&issued.certificate).unwrap();
         let signer = PrivateKey::from_openssh(new.trim()).unwrap();
         assert_eq!(cert.signature_key(), signer.public_key().key_data());
         assert_eq!(cert.valid_after(), 1_000_000 - BACKDATED_SECS);
-        assert!(ca.certify(subject.public_key(), "ada@lab.example.org", &[], 2_000_000, 1_000_600).is_err());
+        assert!(
+            ca.certify(
+                subject.public_key(),
+                "ada@lab.example.org",
+                &[],
+                2_000_000,
+                1_000_600
+            )
+            .is_err()
+        );
         assert!(Ca::load(&settings("not a key")).is_err());
     }
 }

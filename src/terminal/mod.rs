@@ -16,6 +16,7 @@ use crate::upstream::{Upstream, UpstreamError};
 
 pub mod cache;
 mod sign_in;
+pub mod ssh;
 
 use cache::Cache;
 
@@ -80,27 +81,53 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The options as given: exit code 2 for an issuer that is not a URL.
+    fn new(
+        issuer: &str,
+        client: String,
+        resource: Option<String>,
+        scope: &str,
+        no_browser: bool,
+    ) -> Result<Self, ExitCode> {
+        Ok(Self {
+            issuer: parse_issuer("--issuer", issuer).map_err(|e| fail(2, &e.to_string()))?,
+            client,
+            resource: resource.filter(|r| !r.is_empty()),
+            scope: scope.split_whitespace().collect::<Vec<_>>().join(" "),
+            no_browser,
+        })
+    }
+
+    /// Its cache file: exit code 2 when there is nowhere to keep it.
+    fn cache(&self) -> Result<Cache, ExitCode> {
+        let dir = Cache::dir().ok_or_else(|| {
+            fail(
+                2,
+                "neither XDG_CACHE_HOME nor HOME is set: nowhere to keep the tokens",
+            )
+        })?;
+        Ok(Cache::new(&dir, self.issuer(), &self.client))
+    }
+}
+
 /// Runs `monban token`: exit code 0 with the token on stdout, 1 when it cannot get one, 2 for
 /// bad options.
 pub fn command(args: TokenArgs) -> ExitCode {
-    let issuer = match parse_issuer("--issuer", &args.issuer) {
-        Ok(issuer) => issuer,
-        Err(e) => return fail(2, &e.to_string()),
+    let settings = match Settings::new(
+        &args.issuer,
+        args.client,
+        args.resource,
+        &args.scope,
+        args.no_browser,
+    ) {
+        Ok(settings) => settings,
+        Err(code) => return code,
     };
-    let settings = Settings {
-        issuer,
-        client: args.client,
-        resource: args.resource.filter(|r| !r.is_empty()),
-        scope: args.scope.split_whitespace().collect::<Vec<_>>().join(" "),
-        no_browser: args.no_browser,
+    let cache = match settings.cache() {
+        Ok(cache) => cache,
+        Err(code) => return code,
     };
-    let Some(dir) = Cache::dir() else {
-        return fail(
-            2,
-            "neither XDG_CACHE_HOME nor HOME is set: nowhere to keep the tokens",
-        );
-    };
-    let cache = Cache::new(&dir, settings.issuer(), &settings.client);
     if args.logout {
         return match cache.remove() {
             Ok(()) => {

@@ -30,5 +30,6 @@ mod python;
 mod services;
 mod sign_out;
 mod ssh;
+mod sshd;
 mod terminal;
 mod well_known;

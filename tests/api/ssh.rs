@@ -13,7 +13,7 @@ use tempfile::TempDir;
 use crate::helpers::{CLIENT_ORIGIN, TestApp, param};
 
 /// A public client allowed the `ssh` scope (what `monban ssh login` uses).
-const SHELL: &str = r#"
+pub(crate) const SHELL: &str = r#"
 [[clients]]
 id = "shell"
 redirect_uris = ["http://127.0.0.1:9/shell/callback"]
@@ -21,7 +21,7 @@ allowed_scopes = ["ssh"]
 "#;
 
 /// A CA key made by `monban keygen --ssh-ca`, in a folder of its own.
-fn ca_dir() -> TempDir {
+pub(crate) fn ca_dir() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     let made = Command::new(env!("CARGO_BIN_EXE_monban"))
         .args(["keygen", "--ssh-ca", "--dir"])
@@ -49,7 +49,7 @@ async fn ca_app(ca: &Path, extra: &[(&str, &str)]) -> TestApp {
 }
 
 /// ada's access token from the `shell` client, with `scope`.
-async fn access_token(app: &TestApp, user: &str, scope: &str) -> String {
+pub(crate) async fn access_token(app: &TestApp, user: &str, scope: &str) -> String {
     let (url, verifier) = app.authorize_url("shell", "");
     let url = url.replace("scope=openid+email", &format!("scope={scope}"));
     let back = app.follow_to_client(&url, user).await;
@@ -72,7 +72,7 @@ async fn access_token(app: &TestApp, user: &str, scope: &str) -> String {
 }
 
 /// A fresh Ed25519 key pair made by `ssh-keygen`; returns its public line.
-fn user_key(dir: &Path) -> String {
+pub(crate) fn user_key(dir: &Path) -> String {
     let key = dir.join("id_ed25519");
     let made = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "ada@laptop", "-f"])
@@ -83,7 +83,7 @@ fn user_key(dir: &Path) -> String {
     std::fs::read_to_string(key.with_extension("pub")).unwrap()
 }
 
-async fn ask(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn ask(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
     (app.client)
         .post(format!("{}/ssh/certificate", app.address))
         .bearer_auth(token)

@@ -83,7 +83,17 @@ async fn through_the_browser(
     args: &[&str],
     user: &str,
 ) -> String {
-    let mut child = token_command(app, cache, args);
+    let (stdout, _) = drive_loopback(app, token_command(app, cache, args), user).await;
+    stdout.trim().to_string()
+}
+
+/// Completes the loopback sign-in a command (`monban token`, `monban ssh login`) started, as
+/// `user` in `app`'s browser; waits for it to succeed; its stdout and the rest of its stderr.
+pub(crate) async fn drive_loopback(
+    app: &TestApp,
+    mut child: Child,
+    user: &str,
+) -> (String, String) {
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let url = url_asked(&mut stderr).await;
     let redirect = param(&url, "redirect_uri").unwrap();
@@ -97,7 +107,7 @@ async fn through_the_browser(
         .unwrap();
     let out = child.wait_with_output().await.unwrap();
     assert!(out.status.success(), "{rest}");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    (String::from_utf8(out.stdout).unwrap(), rest)
 }
 
 /// The browser follows `start` (signing in as `user` at Google) until a page of monban's that is

@@ -192,6 +192,17 @@ impl TestApp {
     }
 
     /// Moves this instance's clock (and its siblings') `secs` forward; see
+    /// [`TestAppBuilder::manual_clock`], moved back `secs` (what was issued then has expired by
+    /// now in the real world).
+    pub fn rewind_clock(&self, secs: u64) {
+        let clock = self
+            .setup
+            .clock
+            .as_ref()
+            .expect("built with manual_clock()");
+        clock.fetch_sub(secs, Ordering::Relaxed);
+    }
+
     /// [`TestAppBuilder::manual_clock`].
     pub fn advance_clock(&self, secs: u64) {
         let clock = self
