@@ -1,5 +1,6 @@
 //! A JSON document that never changes while the process lives (the JWKS, discovery): serialized
-//! once at start-up and served as bytes, with an `ETag` so caches can revalidate for free.
+//! once at start-up and served as bytes, with an `ETag` so caches can revalidate for free. The SSH
+//! CA's text files are served the same way ([`CachedJson::text`]).
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
@@ -13,21 +14,35 @@ pub struct CachedJson {
     body: Bytes,
     etag: HeaderValue,
     cache_control: HeaderValue,
+    content_type: &'static str,
 }
 
 impl CachedJson {
     /// Serializes `value` and computes its strong `ETag` (a SHA-256 prefix of the bytes).
     pub fn new<T: Serialize>(value: &T, max_age_secs: u64) -> serde_json::Result<Self> {
-        let body = serde_json::to_vec(value)?;
+        Ok(Self::of(
+            serde_json::to_vec(value)?,
+            max_age_secs,
+            "application/json",
+        ))
+    }
+
+    /// A plain-text document (the SSH CA's keys, its `known_hosts` line), served alike.
+    pub fn text(text: String, max_age_secs: u64) -> Self {
+        Self::of(text.into_bytes(), max_age_secs, "text/plain; charset=utf-8")
+    }
+
+    fn of(body: Vec<u8>, max_age_secs: u64, content_type: &'static str) -> Self {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
         let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]);
-        Ok(Self {
+        Self {
             body: Bytes::from(body),
             etag: HeaderValue::from_str(&format!("\"{tag}\""))
                 .expect("base64url is a valid header"),
             cache_control: HeaderValue::from_str(&format!("public, max-age={max_age_secs}"))
                 .expect("digits are a valid header"),
-        })
+            content_type,
+        }
     }
 
     /// Whether an `If-None-Match` header value names this document's tag (or is `*`).
@@ -60,7 +75,7 @@ impl CachedJson {
             response.finish()
         } else {
             response
-                .content_type("application/json")
+                .content_type(self.content_type)
                 .body(self.body.clone())
         }
     }

@@ -3,39 +3,34 @@
 
 use actix_web::http::header;
 use actix_web::web::{Data, Json};
-use actix_web::{HttpResponse, HttpResponseBuilder};
+use actix_web::{HttpRequest, HttpResponse};
 use actix_web_httpauth::extractors::bearer::BearerAuth;
 use monban_verify::contract::ACCESS_TOKEN_TYP;
 
+use crate::http::cached_json::CachedJson;
 use crate::http::error::oauth_response;
 use crate::http::state::AppState;
 use crate::protocol::claims::AccessClaims;
 use crate::protocol::error::OAuthError;
 use crate::ssh::request::{CertificateRequest, certificate};
 
-/// A text file of the CA's, cached like the JWKS.
-fn text(state: &AppState, body: String) -> HttpResponse {
-    HttpResponseBuilder::new(actix_web::http::StatusCode::OK)
-        .content_type("text/plain; charset=utf-8")
-        .insert_header((
-            header::CACHE_CONTROL,
-            format!("public, max-age={}", state.config.jwks_max_age.as_secs()),
-        ))
-        .body(body)
+/// A text file of the CA's, cached like the JWKS (`Cache-Control`, `ETag`, `304`).
+fn text(req: &HttpRequest, state: &AppState, body: String) -> HttpResponse {
+    CachedJson::text(body, state.config.jwks_max_age.as_secs()).respond(req)
 }
 
 /// `GET /ssh/ca.pub`: the lines of `TrustedUserCAKeys`.
-pub async fn ca_pub(state: Data<AppState>) -> HttpResponse {
+pub async fn ca_pub(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     match &state.ssh {
-        Some(ca) => text(&state, ca.public_lines()),
+        Some(ca) => text(&req, &state, ca.public_lines()),
         None => HttpResponse::NotFound().finish(),
     }
 }
 
 /// `GET /ssh/known_hosts`: the `@cert-authority` line for hosts this CA certified.
-pub async fn known_hosts(state: Data<AppState>) -> HttpResponse {
+pub async fn known_hosts(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     match &state.ssh {
-        Some(ca) => text(&state, ca.known_hosts()),
+        Some(ca) => text(&req, &state, ca.known_hosts()),
         None => HttpResponse::NotFound().finish(),
     }
 }
