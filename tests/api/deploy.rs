@@ -13,11 +13,11 @@ use crate::helpers::{browser_at_callback, keygen_at, serve_process};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-fn read(path: &str) -> String {
+pub(crate) fn read(path: &str) -> String {
     std::fs::read_to_string(format!("{ROOT}/{path}")).unwrap()
 }
 
-fn yaml(path: &str) -> Value {
+pub(crate) fn yaml(path: &str) -> Value {
     serde_yaml_ng::from_str(&read(path)).unwrap_or_else(|e| panic!("{path} does not parse: {e}"))
 }
 

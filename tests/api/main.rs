@@ -16,6 +16,7 @@ mod gate;
 mod gate_day;
 mod gate_hostile;
 mod gate_nginx;
+mod guide;
 mod hardening;
 mod helpers;
 mod introspection;
