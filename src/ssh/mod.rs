@@ -232,28 +232,35 @@ fn blocks(text: &str) -> Vec<String> {
 }
 
 /// `monban keygen --ssh-ca`: a new Ed25519 CA key in `dir`, named by the time (so the newest
-/// signs), mode 0600, with its `.pub` beside it; returns its path.
+/// signs), with its `.pub` beside it; returns its path.
 pub fn keygen(dir: &Path, now: std::time::SystemTime) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let stamp: String = (humantime::format_rfc3339_seconds(now).to_string().chars())
         .filter(char::is_ascii_alphanumeric)
         .collect();
     let path = dir.join(format!("ssh-ca-{stamp}"));
+    write_new_key(&path, &format!("monban-ssh-ca-{stamp}"))?;
+    Ok(path)
+}
+
+/// A new Ed25519 key at `path` (mode 0600, never over an existing file), and its `.pub` beside
+/// it: the CA's (`keygen`) and a person's (`monban ssh login`).
+pub fn write_new_key(path: &Path, comment: &str) -> anyhow::Result<PrivateKey> {
     let mut key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519)?;
-    key.set_comment(format!("monban-ssh-ca-{stamp}"));
+    key.set_comment(comment);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(
-        &mut options.open(&path)?,
-        key.to_openssh(LineEnding::LF)?.as_bytes(),
-    )?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, key.to_openssh(LineEnding::LF)?.as_bytes())?;
     std::fs::write(
         path.with_extension("pub"),
         key.public_key().to_openssh()? + "\n",
     )?;
-    Ok(path)
+    Ok(key)
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serde::Deserialize;
-use ssh_key::rand_core::OsRng;
-use ssh_key::{Algorithm, LineEnding, PrivateKey, PublicKey};
+use ssh_key::{PrivateKey, PublicKey};
 
 use super::{Settings, fail, token};
 use crate::clock::unix_now;
@@ -185,24 +184,14 @@ fn own_key(path: &Path) -> anyhow::Result<String> {
     }
     let dir = path.parent().expect("a key is in a folder");
     std::fs::create_dir_all(dir)?;
-    let mut key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519)?;
-    key.set_comment("monban");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
+        use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
-    std::io::Write::write_all(
-        &mut options.open(path)?,
-        key.to_openssh(LineEnding::LF)?.as_bytes(),
-    )?;
-    let public = key.public_key().to_openssh()?;
-    std::fs::write(path.with_extension("pub"), format!("{public}\n"))?;
+    let key = crate::ssh::write_new_key(path, "monban")?;
     eprintln!("monban ssh: made a new key, {}", path.display());
-    Ok(public)
+    Ok(key.public_key().to_openssh()?)
 }
 
 /// Adds the key (and the certificate beside it) to the running `ssh-agent` for `secs`; what
