@@ -85,17 +85,34 @@ pub fn register_demo_client(config: &mut Config) {
     });
 }
 
-/// What `monban dev` prints before it serves; the last line says which URL to open.
+/// What `monban dev` prints before it serves: first the URL to open, then the details.
 pub fn banner(issuer: &str, keys_dir: &Path, mock_issuer: &str) -> String {
     format!(
-        "monban dev: a throwaway key in {}\n\
+        "monban dev: open {issuer}/ and sign in (lab users get in; the outsider does not)\n\
+         monban dev: a throwaway key in {}\n\
          monban dev: mock Google at {mock_issuer}\n\
          monban dev: discovery {issuer}{DISCOVERY_PATH}\n\
-         monban dev: demo client id {:?}, secret {:?}, redirect URI {}\n\
-         monban dev: open {issuer}/ and sign in (lab users get in; the outsider does not)",
+         monban dev: demo client id {:?}, secret {:?}, redirect URI {}",
         keys_dir.display(),
         DEMO_CLIENT.0,
         DEMO_CLIENT.1,
         DEMO_CLIENT.2
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_first_thing_dev_says_is_the_url_to_open() {
+        let banner = super::banner(
+            "http://localhost:8080",
+            std::path::Path::new("/tmp/k"),
+            "http://127.0.0.1:9",
+        );
+        let first = banner.lines().next().unwrap();
+        assert!(
+            first.starts_with("monban dev: open http://localhost:8080/ "),
+            "{first}"
+        );
+    }
 }

@@ -82,16 +82,16 @@ impl Settings {
 }
 
 impl Settings {
-    /// The options as given: exit code 2 for an issuer that is not a URL.
+    /// The options as given, or why not (an issuer that is not a URL).
     fn new(
         issuer: &str,
         client: String,
         resource: Option<String>,
         scope: &str,
         no_browser: bool,
-    ) -> Result<Self, ExitCode> {
+    ) -> Result<Self, String> {
         Ok(Self {
-            issuer: parse_issuer("--issuer", issuer).map_err(|e| fail(2, &e.to_string()))?,
+            issuer: parse_issuer("--issuer", issuer).map_err(|e| e.to_string())?,
             client,
             resource: resource.filter(|r| !r.is_empty()),
             scope: scope.split_whitespace().collect::<Vec<_>>().join(" "),
@@ -99,14 +99,10 @@ impl Settings {
         })
     }
 
-    /// Its cache file: exit code 2 when there is nowhere to keep it.
-    fn cache(&self) -> Result<Cache, ExitCode> {
-        let dir = Cache::dir().ok_or_else(|| {
-            fail(
-                2,
-                "neither XDG_CACHE_HOME nor HOME is set: nowhere to keep the tokens",
-            )
-        })?;
+    /// Its cache file, or why there is none.
+    fn cache(&self) -> Result<Cache, String> {
+        let dir = Cache::dir()
+            .ok_or("neither XDG_CACHE_HOME nor HOME is set: nowhere to keep the tokens")?;
         Ok(Cache::new(&dir, self.issuer(), &self.client))
     }
 }
@@ -114,19 +110,16 @@ impl Settings {
 /// Runs `monban token`: exit code 0 with the token on stdout, 1 when it cannot get one, 2 for
 /// bad options.
 pub fn command(args: TokenArgs) -> ExitCode {
-    let settings = match Settings::new(
+    let settings = Settings::new(
         &args.issuer,
         args.client,
         args.resource,
         &args.scope,
         args.no_browser,
-    ) {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
-    let cache = match settings.cache() {
-        Ok(cache) => cache,
-        Err(code) => return code,
+    );
+    let (settings, cache) = match settings.and_then(|s| s.cache().map(|c| (s, c))) {
+        Ok(both) => both,
+        Err(why) => return fail(2, &why),
     };
     if args.logout {
         return match cache.remove() {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use ssh_key::{PrivateKey, PublicKey};
 
-use super::{Settings, fail, token};
+use super::{Settings, token};
 use crate::clock::unix_now;
 use crate::config::SshSettings;
 use crate::protocol::paths::{SSH_CERTIFICATE_PATH, SSH_KNOWN_HOSTS_PATH};
@@ -71,14 +71,10 @@ pub fn command(command: SshCommand) -> ExitCode {
             client,
             no_browser,
         } => {
-            let settings =
-                match Settings::new(&issuer, client, None, "openid email ssh", no_browser) {
-                    Ok(settings) => settings,
-                    Err(code) => return code,
-                };
-            let cache = match settings.cache() {
-                Ok(cache) => cache,
-                Err(code) => return code,
+            let settings = Settings::new(&issuer, client, None, "openid email ssh", no_browser);
+            let (settings, cache) = match settings.and_then(|s| s.cache().map(|c| (s, c))) {
+                Ok(both) => both,
+                Err(why) => return fail(2, &why),
             };
             let Some(dir) = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".ssh")) else {
                 return fail(2, "HOME is not set: nowhere to keep the SSH key");
@@ -244,4 +240,9 @@ fn host_cert(hosts: &[String], key: &Path, ca_dir: &Path, days: u64) -> anyhow::
     let path = key.with_file_name(format!("{}-cert.pub", name.trim_end_matches(".pub")));
     std::fs::write(&path, format!("{}\n", issued.certificate))?;
     Ok(path)
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("monban ssh: {message}");
+    ExitCode::from(code)
 }
