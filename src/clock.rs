@@ -12,6 +12,18 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// `HH:MM:SS` of `secs` (seconds since the epoch), UTC: what the code page and the terminal
+/// commands show people, who compare the two.
+pub fn time_of_day(secs: u64) -> String {
+    let secs = secs % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 /// Where handlers read the time: the system clock, or one a test sets and moves.
 #[derive(Clone, Debug, Default)]
 pub struct Clock(Option<Arc<AtomicU64>>);
@@ -33,5 +45,14 @@ impl Clock {
             Some(at) => at.load(Ordering::Relaxed),
             None => unix_now(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_time_of_day_is_utc_hours_minutes_and_seconds() {
+        assert_eq!(super::time_of_day(1_796_662_188), "16:49:48");
+        assert_eq!(super::time_of_day(86_400 + 61), "00:01:01");
     }
 }

@@ -39,6 +39,15 @@ impl Denial {
             Denial::SignedOut => "signed_out",
         }
     }
+
+    /// Why a genuine sign-in, code, token or session of someone the running configuration turns
+    /// away is refused: the `error_description` every endpoint sends for it.
+    pub fn explanation(&self) -> &'static str {
+        match self {
+            Denial::SignedOut => "the administrator signed this sign-in out",
+            _ => "the user is no longer allowed to sign in",
+        }
+    }
 }
 
 /// A sign-in made at `auth_time`, under the running configuration: refused when the

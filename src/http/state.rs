@@ -53,10 +53,32 @@ pub struct AppState {
     pub recent_sign_outs: Once,
     /// The authorization codes this instance has redeemed, until they expire.
     pub spent_codes: Once,
-    /// The OpenSSH user CA, when `[ssh]` has CA keys.
-    pub ssh: Option<crate::ssh::Ca>,
+    /// The OpenSSH user CA and its published files, when `[ssh]` has CA keys.
+    pub ssh: Option<SshCa>,
     /// The time, as handlers read it.
     pub clock: Clock,
+}
+
+/// The OpenSSH user CA, with its public keys and `known_hosts` line made once, like the JWKS.
+#[derive(Debug)]
+pub struct SshCa {
+    /// Signs certificates.
+    pub ca: crate::ssh::Ca,
+    /// `/ssh/ca.pub`.
+    pub public_keys: CachedJson,
+    /// `/ssh/known_hosts`.
+    pub known_hosts: CachedJson,
+}
+
+impl SshCa {
+    fn load(settings: &crate::config::SshSettings, max_age: u64) -> anyhow::Result<Self> {
+        let ca = crate::ssh::Ca::load(settings)?;
+        Ok(Self {
+            public_keys: CachedJson::text(ca.public_lines(), max_age),
+            known_hosts: CachedJson::text(ca.known_hosts(), max_age),
+            ca,
+        })
+    }
 }
 
 impl AppState {
@@ -80,7 +102,11 @@ impl AppState {
             rate_limit: RateLimit::new(&config.rate_limit),
             recent_sign_outs: Once::default(),
             spent_codes: Once::default(),
-            ssh: config.ssh.as_ref().map(crate::ssh::Ca::load).transpose()?,
+            ssh: config
+                .ssh
+                .as_ref()
+                .map(|s| SshCa::load(s, max_age))
+                .transpose()?,
             clock,
         })
     }

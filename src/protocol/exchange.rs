@@ -15,7 +15,6 @@ use super::claims::{AccessClaims, readmit_subject};
 use super::error::OAuthError;
 use super::resource::api_for;
 use super::scope::service_scope;
-use crate::config::policy::Denial;
 use crate::config::{Api, Client, Config, Secret};
 use crate::session::random_token;
 use crate::tokens::Tokens;
@@ -107,10 +106,8 @@ impl Exchange {
         }
         // The running configuration decides, as for a refresh: signed out, removed, or today's
         // roles.
-        let roles = readmit_subject(config, &subject).map_err(|denial| match denial {
-            Denial::SignedOut => bad("the administrator signed this sign-in out"),
-            _ => bad("the user is no longer allowed to sign in"),
-        })?;
+        let roles =
+            readmit_subject(config, &subject).map_err(|denial| bad(denial.explanation()))?;
         let api = self.target(&config.apis, client)?;
         Ok(AccessClaims {
             aud: api.id.clone(),

@@ -22,7 +22,6 @@ use super::resource::{api_for, grant_api, scope_for_api};
 use super::scope::{granted, narrowed, service_scope};
 use super::token_request::{Grant, TokenRequest};
 use crate::audit::Event;
-use crate::config::policy::Denial;
 use crate::config::{Api, Client, Config, Secret};
 use crate::once::Once;
 use crate::session::Session;
@@ -324,13 +323,7 @@ impl TokenService<'_> {
                 email: &session.email,
             }
             .record();
-            OAuthError::InvalidGrant(
-                match denial {
-                    Denial::SignedOut => "the administrator signed this sign-in out: sign in again",
-                    _ => "the user is no longer allowed to sign in",
-                }
-                .into(),
-            )
+            OAuthError::InvalidGrant(denial.explanation().into())
         })
     }
 

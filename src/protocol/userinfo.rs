@@ -8,7 +8,6 @@ use serde_json::Value;
 use super::claims::{AccessClaims, Profile, readmit_subject};
 use super::error::OAuthError;
 use crate::config::Config;
-use crate::config::policy::Denial;
 
 /// The access token a request presents: in its `Authorization: Bearer` header or in its form body,
 /// exactly one of them (RFC 6750 §2: a client uses one method).
@@ -35,15 +34,8 @@ pub fn userinfo(config: &Config, claims: AccessClaims) -> Result<Value, OAuthErr
             "this access token was not issued for a user (no openid scope)".into(),
         ));
     }
-    let roles = readmit_subject(config, &claims).map_err(|denial| {
-        OAuthError::InvalidToken(
-            match denial {
-                Denial::SignedOut => "the administrator signed this sign-in out",
-                _ => "this person is no longer allowed to sign in",
-            }
-            .into(),
-        )
-    })?;
+    let roles = readmit_subject(config, &claims)
+        .map_err(|denial| OAuthError::InvalidToken(denial.explanation().into()))?;
     let mut profile = Profile::of_access_token(&claims);
     profile.roles = roles;
     let mut body = serde_json::to_value(profile).expect("a profile serializes");

@@ -7,7 +7,6 @@ use ssh_key::PublicKey;
 use super::{Ca, Issued};
 use crate::audit::Event;
 use crate::config::Config;
-use crate::config::policy::Denial;
 use crate::protocol::claims::{AccessClaims, readmit_subject};
 use crate::protocol::error::OAuthError;
 
@@ -47,13 +46,7 @@ pub fn certificate(
             email,
         }
         .record();
-        OAuthError::AccessDenied(
-            match denial {
-                Denial::SignedOut => "the administrator signed this sign-in out",
-                _ => "this person is no longer allowed to sign in",
-            }
-            .into(),
-        )
+        OAuthError::AccessDenied(denial.explanation().into())
     })?;
     let key = PublicKey::from_openssh(request.public_key.trim()).map_err(|_| {
         OAuthError::InvalidRequest("public_key is not an OpenSSH public key line".into())

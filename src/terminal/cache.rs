@@ -111,17 +111,12 @@ impl Cache {
     /// Writes `entries`, readable by its owner only (written aside, then renamed into place, so a
     /// reader never sees half a file).
     pub fn save(&self, entries: &Entries) -> std::io::Result<()> {
-        let dir = self.path.parent().expect("the file is in a directory");
-        std::fs::create_dir_all(dir)?;
+        super::private_dir(self.path.parent().expect("the file is in a directory"))?;
         let aside = self.path.with_extension("json.new");
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
-        {
-            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            options.mode(0o600);
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(&aside)?;
         serde_json::to_writer(&file, entries)?;
         file.sync_all()?;

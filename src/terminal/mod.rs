@@ -186,6 +186,17 @@ async fn token(settings: &Settings, cache: &Cache) -> anyhow::Result<String> {
     Ok(issued.access_token)
 }
 
+/// `dir`, made if missing, and its owner's alone (0700): where the tokens and the SSH key live.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 fn fail(code: u8, message: &str) -> ExitCode {
     eprintln!("monban token: {message}");
     ExitCode::from(code)

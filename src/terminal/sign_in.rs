@@ -164,12 +164,9 @@ async fn copy_the_code(settings: &Settings, now: u64) -> anyhow::Result<Issued> 
     let monban = settings.monban(Url::parse(OOB_REDIRECT_URI)?);
     let attempt = Attempt::new();
     let url = attempt.url(&monban, settings, now).await?;
-    let seconds = now % 86_400;
     eprintln!(
-        "monban token: open this address on any device and sign in (asked at {:02}:{:02}:{:02} UTC):\n  {url}\nThen paste the code monban shows, and press Enter:",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
+        "monban token: open this address on any device and sign in (asked at {} UTC):\n  {url}\nThen paste the code monban shows, and press Enter:",
+        crate::clock::time_of_day(now)
     );
     let line = tokio::time::timeout(
         PATIENCE,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use ssh_key::{PrivateKey, PublicKey};
 
 use super::{Settings, token};
-use crate::clock::unix_now;
+use crate::clock::{time_of_day, unix_now};
 use crate::config::SshSettings;
 use crate::protocol::paths::{SSH_CERTIFICATE_PATH, SSH_KNOWN_HOSTS_PATH};
 use crate::ssh::Ca;
@@ -158,12 +158,10 @@ async fn login(settings: &Settings, cache: &super::cache::Cache, dir: &Path) -> 
     std::fs::write(dir.join(KNOWN_HOSTS_NAME), known)?;
     let remaining = issued.valid_before.saturating_sub(unix_now());
     let agent = add_to_agent(&key, remaining);
-    let seconds = issued.valid_before % 86_400;
     eprintln!(
-        "monban ssh: certificate for {} valid until {:02}:{:02} UTC ({} h {} min from now), in {}{agent}",
+        "monban ssh: certificate for {} valid until {} UTC ({} h {} min from now), in {}{agent}",
         issued.principals.join(", "),
-        seconds / 3600,
-        seconds % 3600 / 60,
+        time_of_day(issued.valid_before),
         remaining / 3600,
         remaining % 3600 / 60,
         cert_path.display()
@@ -178,13 +176,7 @@ fn own_key(path: &Path) -> anyhow::Result<String> {
         let key = PrivateKey::read_openssh_file(path)?;
         return Ok(key.public_key().to_openssh()?);
     }
-    let dir = path.parent().expect("a key is in a folder");
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
+    super::private_dir(path.parent().expect("a key is in a folder"))?;
     let key = crate::ssh::write_new_key(path, "monban")?;
     eprintln!("monban ssh: made a new key, {}", path.display());
     Ok(key.public_key().to_openssh()?)

@@ -14,20 +14,10 @@ use crate::protocol::authorize::oob::{self, OOB_CODE_TTL_SECS};
 use crate::protocol::authorize::{AuthorizeError, AuthorizeQuery, AuthorizeRequest, Outcome};
 use crate::session::Session;
 
-/// Back to the client with a code, the session cookie sealed again when it must now remember
-/// this client (back-channel logout).
-fn with_code(state: &AppState, url: &url::Url, remember: Option<&Session>) -> HttpResponse {
-    let mut response = see_other(url.as_str());
-    if let Some(session) = remember {
-        response
-            .add_cookie(&state.session_cookie(session))
-            .expect("a cookie is a valid header");
-    }
-    response
-}
-
 /// The answer for the client at `url` (its redirect URI with the code or the error): a redirect,
 /// or for the out-of-band URI monban's own page, with the code to copy (`app` asked) or the error.
+/// With `remember`, the session cookie is sealed again: it must now remember this client
+/// (back-channel logout).
 fn to_client(
     req: &HttpRequest,
     state: &AppState,
@@ -37,9 +27,21 @@ fn to_client(
 ) -> HttpResponse {
     let mut bare = url.clone();
     bare.set_query(None);
-    if !oob::is_oob(&bare) {
-        return with_code(state, url, remember);
+    let mut response = if oob::is_oob(&bare) {
+        code_page(req, state, app, url)
+    } else {
+        see_other(url.as_str())
+    };
+    if let Some(session) = remember {
+        response
+            .add_cookie(&state.session_cookie(session))
+            .expect("a cookie is a valid header");
     }
+    response
+}
+
+/// monban's page with the out-of-band `url`'s code to copy, or its error.
+fn code_page(req: &HttpRequest, state: &AppState, app: &str, url: &url::Url) -> HttpResponse {
     let param = |name: &str| {
         (url.query_pairs())
             .find(|(k, _)| k == name)
@@ -49,25 +51,13 @@ fn to_client(
         return bad_request(req, state, &param("error_description").unwrap_or_default());
     };
     let frame = state.frame(req.headers());
-    let seconds = state.now() % 86_400;
-    let time = format!(
-        "{:02}:{:02}:{:02}",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    );
+    let time = crate::clock::time_of_day(state.now());
     let page = pages::code_to_copy(&frame, app, &code, &time, OOB_CODE_TTL_SECS / 60);
-    let mut response = HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::CONTENT_SECURITY_POLICY, code_page_policy()))
-        .body(page);
-    if let Some(session) = remember {
-        response
-            .add_cookie(&state.session_cookie(session))
-            .expect("a cookie is a valid header");
-    }
-    response
+        .body(page)
 }
 
 /// The code page's policy: every other page's, and its one script, by hash.

@@ -7,22 +7,16 @@ use actix_web::{HttpRequest, HttpResponse};
 use actix_web_httpauth::extractors::bearer::BearerAuth;
 use monban_verify::contract::ACCESS_TOKEN_TYP;
 
-use crate::http::cached_json::CachedJson;
 use crate::http::error::oauth_response;
 use crate::http::state::AppState;
 use crate::protocol::claims::AccessClaims;
 use crate::protocol::error::OAuthError;
 use crate::ssh::request::{CertificateRequest, certificate};
 
-/// A text file of the CA's, cached like the JWKS (`Cache-Control`, `ETag`, `304`).
-fn text(req: &HttpRequest, state: &AppState, body: String) -> HttpResponse {
-    CachedJson::text(body, state.config.jwks_max_age.as_secs()).respond(req)
-}
-
-/// `GET /ssh/ca.pub`: the lines of `TrustedUserCAKeys`.
+/// `GET /ssh/ca.pub`: the lines of `TrustedUserCAKeys` (cached like the JWKS).
 pub async fn ca_pub(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     match &state.ssh {
-        Some(ca) => text(&req, &state, ca.public_lines()),
+        Some(ssh) => ssh.public_keys.respond(&req),
         None => HttpResponse::NotFound().finish(),
     }
 }
@@ -30,7 +24,7 @@ pub async fn ca_pub(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
 /// `GET /ssh/known_hosts`: the `@cert-authority` line for hosts this CA certified.
 pub async fn known_hosts(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     match &state.ssh {
-        Some(ca) => text(&req, &state, ca.known_hosts()),
+        Some(ssh) => ssh.known_hosts.respond(&req),
         None => HttpResponse::NotFound().finish(),
     }
 }
@@ -41,7 +35,7 @@ pub async fn issue(
     body: Option<Json<CertificateRequest>>,
     state: Data<AppState>,
 ) -> HttpResponse {
-    let Some(ca) = &state.ssh else {
+    let Some(ssh) = &state.ssh else {
         return HttpResponse::NotFound().finish();
     };
     let answer = (auth.ok_or_else(|| {
@@ -56,7 +50,7 @@ pub async fn issue(
         let request = body.ok_or_else(|| {
             OAuthError::InvalidRequest(r#"send {"public_key": "ssh-ed25519 AAAA…"} as JSON"#.into())
         })?;
-        certificate(&state.config, ca, &claims, &request, state.now())
+        certificate(&state.config, &ssh.ca, &claims, &request, state.now())
     });
     match answer {
         Ok(issued) => HttpResponse::Ok()

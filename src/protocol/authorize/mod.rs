@@ -359,9 +359,7 @@ impl AuthorizeRequest {
                             email: &session.email,
                         }
                         .record();
-                        return refuse(OAuthError::AccessDenied(
-                            "the user is no longer allowed to sign in".into(),
-                        ));
+                        return refuse(OAuthError::AccessDenied(denial.explanation().into()));
                     }
                 };
                 let code = self.code(sealer, &session, now);
