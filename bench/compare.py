@@ -17,13 +17,12 @@ import tempfile
 import time
 import timeit
 
-from flows import MONBAN, ROOT, STEPS, cpu_ns, rss_mib, serve_env, sign_in, start_mock, start_monbans
+from flows import (MONBAN, ROOT, STEPS, WRK_CONNECTIONS, WRK_DURATION, cpu_ns, rss_mib, serve_env,
+                   sign_in, start_mock, start_monbans, start_nginx, wrk)
 
 HELLO = os.path.join(ROOT, "target", "release", "hello-actix")
 NODE_PROVIDER = os.path.join(ROOT, "bench", "oidc-provider", "server.mjs")
 RUNS = int(os.environ.get("RUNS", "20"))
-WRK_DURATION = os.environ.get("WRK_DURATION", "10s")
-WRK_CONNECTIONS = os.environ.get("WRK_CONNECTIONS", "32")
 LOGINS = int(os.environ.get("LOGINS", "300"))
 BLOCK = 10  # sign-ins per measured block (see login_cpu)
 PORT = int(os.environ.get("BENCH_PORT", "18431"))
@@ -84,37 +83,14 @@ def paired_ratio(mine, other):
     return statistics.median(m / o for m, o in zip(mine, other))
 
 
-def wrk(url):
-    """(requests/s, p99 ms, requests) of one wrk run."""
-    out = subprocess.run(["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_DURATION}", "--latency", url],
-                         check=True, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out).groups()
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    return rps, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], total
-
-
 def nginx(work, port):
-    conf = f"""worker_processes 2;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  default_type application/json;
-  client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp; fastcgi_temp_path {work}/tmp;
-  uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
+    """Debian's nginx serving the very bytes of monban's JWKS and discovery as static files."""
+    start_nginx(work, f"""  default_type application/json;
   server {{
     listen 127.0.0.1:{port};
     root {work}/www;
     location / {{ add_header Cache-Control "public, max-age=900"; etag on; }}
-  }}
-}}
-"""
-    os.makedirs(f"{work}/tmp", exist_ok=True)
-    with open(f"{work}/nginx.conf", "w") as f:
-        f.write(conf)
-    subprocess.run(["nginx", "-c", f"{work}/nginx.conf"], check=True)
+  }}""")
 
 
 def login_cpu(work, algs, upstream_env, first_port):
@@ -183,6 +159,9 @@ def pyjwt_us(alg):
 
 def main():
     work = tempfile.mkdtemp(prefix="monban-bench-")
+    # nginx's workers run as nobody: they must read the JWKS and discovery files (mkdtemp makes
+    # the folder 0700, and nginx answered every request with 403, which wrk counted as served).
+    os.chmod(work, 0o755)
     rows = []
     try:
         subprocess.run([MONBAN, "keygen", "--dir", f"{work}/keys"], check=True, stdout=subprocess.DEVNULL)

@@ -1,6 +1,6 @@
-"""What bench/soak.py and bench/compare.py share: starting monban and its mock Google as separate
-processes on 127.0.0.1, one complete sign-in as a browser and a sibling service make it, and
-reading a process's memory and CPU time from /proc."""
+"""What bench/soak.py, bench/compare.py and bench/gate.py share: starting monban and its mock
+Google as separate processes on 127.0.0.1, one complete sign-in as a browser and a sibling service
+make it, reading a process's memory and CPU time from /proc, a wrk run, and Debian's nginx."""
 
 import base64
 import hashlib
@@ -157,3 +157,41 @@ def sign_in(ports, turn, record, steps=STEPS):
         "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
     })
     return tokens
+
+
+WRK_DURATION = os.environ.get("WRK_DURATION", "10s")
+WRK_CONNECTIONS = os.environ.get("WRK_CONNECTIONS", "32")
+
+
+def wrk(url, headers=()):
+    """(requests/s, p99 ms, requests) of one wrk run (1 thread); exits if any answer was not 2xx
+    or 3xx."""
+    cmd = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_DURATION}", "--latency"]
+    for header in headers:
+        cmd += ["-H", header]
+    out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
+    if "Non-2xx" in out:
+        sys.exit(f"{url} answered errors:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out).groups()
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], total
+
+
+def start_nginx(work, http):
+    """Debian's nginx with 2 workers, everything under `work`, `http` inside its http block."""
+    conf = f"""worker_processes 2;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp; fastcgi_temp_path {work}/tmp;
+  uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
+{http}
+}}
+"""
+    os.makedirs(f"{work}/tmp", exist_ok=True)
+    with open(f"{work}/nginx.conf", "w") as f:
+        f.write(conf)
+    subprocess.run(["nginx", "-c", f"{work}/nginx.conf"], check=True)

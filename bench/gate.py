@@ -28,13 +28,12 @@ import urllib.parse
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from flows import MONBAN, ROOT, cpu_ns, rss_mib, start_mock, wait_for  # noqa: E402
+from flows import (MONBAN, ROOT, WRK_CONNECTIONS, WRK_DURATION, cpu_ns, rss_mib,  # noqa: E402
+                   start_mock, start_nginx, wait_for, wrk)
 
 HELLO = os.path.join(ROOT, "target", "release", "hello-actix")
 SECRET = "DDWpQgde_2tuFStCu4bg9LNSJ1FVKzW7l3sBkWX7kfg"
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
-WRK_DURATION = os.environ.get("WRK_DURATION", "10s")
-WRK_CONNECTIONS = os.environ.get("WRK_CONNECTIONS", "32")
 RENEWALS = int(os.environ.get("RENEWALS", "200"))
 SIGN_INS = int(os.environ.get("SIGN_INS", "100"))
 PORT = int(os.environ.get("BENCH_PORT", "18480"))
@@ -47,31 +46,9 @@ def spawn(cmd, env):
     return proc
 
 
-def wrk(url, cookie=None):
-    """(requests/s, p99 ms, requests) of one wrk run."""
-    cmd = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_DURATION}", "--latency"]
-    if cookie:
-        cmd += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
-    if "Non-2xx" in out:
-        sys.exit(f"{url} answered errors:\n{out}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out).groups()
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    return rps, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], total
-
-
-def start_nginx(work, port, app_port):
+def start_nginx_proxy(work, port, app_port):
     """Debian's nginx as a reverse proxy in front of the app, as a lab would configure it."""
-    conf = f"""worker_processes 2;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp; fastcgi_temp_path {work}/tmp;
-  uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
-  upstream app {{ server 127.0.0.1:{app_port}; keepalive 32; }}
+    start_nginx(work, f"""  upstream app {{ server 127.0.0.1:{app_port}; keepalive 32; }}
   server {{
     listen 127.0.0.1:{port};
     location / {{
@@ -80,13 +57,7 @@ http {{
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
     }}
-  }}
-}}
-"""
-    os.makedirs(f"{work}/tmp", exist_ok=True)
-    with open(f"{work}/nginx.conf", "w") as f:
-        f.write(conf)
-    subprocess.run(["nginx", "-c", f"{work}/nginx.conf"], check=True)
+  }}""")
 
 
 def monban_and_gate(work, name, ports, app_url, upstream_env, extra):
@@ -169,7 +140,7 @@ def main():
     hello = spawn([HELLO], dict(os.environ, PORT=str(app_port), HELLO_JSON=f"{work}/page.html"))
     app_url = f"http://127.0.0.1:{app_port}"
     try:
-        start_nginx(work, nginx_port, app_port)
+        start_nginx_proxy(work, nginx_port, app_port)
         monban, gate, issuer, gate_url = monban_and_gate(
             work, "main", (PORT, PORT + 1), app_url, upstream_env, {})
         wait_for(f"{app_url}/", hello)
@@ -182,7 +153,7 @@ def main():
             runs["direct"].append(wrk(f"{app_url}/"))
             runs["nginx"].append(wrk(f"http://127.0.0.1:{nginx_port}/"))
             before = cpu_ns(gate.pid)
-            result = wrk(f"{gate_url}/", cookie)
+            result = wrk(f"{gate_url}/", [f"Cookie: {cookie}"])
             gate_cpu_us.append((cpu_ns(gate.pid) - before) / result[2] / 1000)
             runs["gate"].append(result)
         after = rss_mib(gate.pid)
